@@ -148,6 +148,7 @@ def prepare_nb(nb: dict, stash: MathStash, link_map: dict[str, str], doc_url: st
 
     def fix_md(s: str) -> str:
         s = s.replace(COLAB_BADGE, 'colab-badge.svg')
+        s = re.sub(r'(\]\([^)\s]*\))\{[^}\n]*\}', r'\1', s)  # Pandoc link attributes ({target=...}) of show_doc
         if doc_url: s = s.replace(doc_url.rstrip('/') + '/', '')
         s = re.sub(r'(\]\(|href=")([\w./-]+?)\.ipynb(#[^)"]*)?(?=[)"])',
                    lambda m: m.group(1) + link_map.get(m.group(2) + '.ipynb', m.group(2) + '.html') + (m.group(3) or ''), s)
@@ -208,7 +209,8 @@ def to_html(nb: dict, nb_dir: Path) -> str:
     c = Config()
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_input_tags = {'remove_input'}
-    ex = HTMLExporter(config=c, template_name='lab', embed_images=True)
+    ex = HTMLExporter(config=c, template_name='lab', embed_images=True,  # Quarto shows no In/Out prompts
+                      exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = ex.from_notebook_node(node, resources={'metadata': {'path': str(nb_dir)}})
     return body
 
