@@ -49,7 +49,8 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c '
   echo "$VENV: t2ilab[dev] already installed"
 else
   echo "pip install -e .[dev] into $VENV (a few minutes the first time)"
-  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  # (the filter only hides this machine's pip-config noise about missing local index folders)
+  "$VENV/bin/python" -m pip install -q -e ".[dev]" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
   echo "$want" > "$stamp"
 fi
 
