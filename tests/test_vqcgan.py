@@ -1,0 +1,81 @@
+"VQ-CGAN chapter: the CLI round trip, bad prompts, foreign checkpoints, and the three bugs the chapter must catch."
+import os, sys, json, shutil, subprocess
+from pathlib import Path
+import pytest
+import torch
+from torch import nn
+
+torch.set_num_threads(1)
+EXE = shutil.which('t2ilab') or str(Path(sys.executable).with_name('t2ilab'))
+ENV = {**os.environ, 'T2ILAB_TOY_CHAPTER': '1', 'OMP_NUM_THREADS': '1'}
+FAST = ['--set', 'steps=4', 'n_train=64', 'n_eval=48', 'batch_size=16', 'restart_every=2']
+
+def t2ilab(*args):
+    return subprocess.run([EXE, *map(str, args)], env=ENV, capture_output=True, text=True, timeout=600)
+
+def assert_clean_error(r, *words):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('t2ilab: error:') and 'Traceback' not in r.stderr, r.stderr
+    for w in words: assert w in r.stderr, (w, r.stderr)
+
+@pytest.fixture(scope='module')
+def run_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp('vqcgan')/'run'
+    r = t2ilab('train', 'vqcgan', '--preset', 'tiny', '--out', d, *FAST); assert r.returncode == 0, r.stderr
+    return d
+
+def test_train_writes_metrics(run_dir):
+    m = json.loads((run_dir/'metrics.json').read_text())
+    assert m['chapter'] == 'vqcgan' and 0 <= m['caption_accuracy'] <= 1
+    for k in ('caption_accuracy_all', 'codes_used', 'perplexity', 'fid_oracle'): assert k in m, k
+    assert (run_dir/'samples.png').stat().st_size > 0
+
+def test_generate(run_dir, tmp_path):
+    r = t2ilab('generate', 'vqcgan', '--ckpt', run_dir/'checkpoint.pt', '--prompt', 'a blue square', '--n', 2, '--out', tmp_path/'b.png')
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path/'b.png').exists()
+    from t2ilab.vqcgan import generate_vqcgan
+    imgs = generate_vqcgan(run_dir/'checkpoint.pt', ['a blue square', 'a small red circle in the top left'], seed=1)
+    assert imgs.shape == (2, 3, 64, 64) and 0 <= imgs.min() and imgs.max() <= 1
+
+def test_bad_prompts(run_dir, tmp_path):
+    ck = run_dir/'checkpoint.pt'
+    assert_clean_error(t2ilab('generate', 'vqcgan', '--ckpt', ck, '--prompt', '   ', '--out', tmp_path/'x.png'), 'empty')
+    assert_clean_error(t2ilab('generate', 'vqcgan', '--ckpt', ck, '--prompt', 'Dog wearing sunglasses', '--out', tmp_path/'x.png'), 'none of the words')
+    assert not (tmp_path/'x.png').exists()
+
+def test_foreign_checkpoint_refused(tmp_path):
+    r = t2ilab('train', 'toy', '--out', tmp_path/'toy', '--set', 'steps=2'); assert r.returncode == 0, r.stderr
+    assert_clean_error(t2ilab('generate', 'vqcgan', '--ckpt', tmp_path/'toy'/'checkpoint.pt', '--prompt', 'a red circle', '--out', tmp_path/'x.png'), "not a 'vqcgan'")
+
+# --- the bugs the chapter names ---
+from t2ilab.vqcgan import VectorQuantizer, CondDiscriminator, straight_through_gap, condition_sensitivity
+
+def test_straight_through_estimator():
+    assert straight_through_gap(VectorQuantizer(16, 8)) == 0
+    class Broken(VectorQuantizer):          # returns the codes: no gradient reaches the encoder
+        def forward(self, z_e): o = super().forward(z_e); return o._replace(z_q=self.codebook[o.codes])
+    assert straight_through_gap(Broken(16, 8)) > 0.1
+
+def _moved(vq):
+    z = torch.randn(64, vq.code_dim); before = vq.codebook.detach().clone()
+    params = [p for p in vq.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, 1e-2) if params else None
+    vq.train(); o = vq(z)
+    if opt: opt.zero_grad(); o.loss.backward(); opt.step()
+    return (vq.codebook.detach() - before).abs().sum(1)[o.codes.unique()].min().item()
+
+@pytest.mark.parametrize('ema', [False, True])
+def test_codebook_updates(ema):
+    assert _moved(VectorQuantizer(16, 8, ema=ema)) > 0
+    class Frozen(VectorQuantizer):
+        def __init__(self, *a, **k): super().__init__(*a, **k); self.codebook.requires_grad_(False); self.ema = False
+    assert _moved(Frozen(16, 8)) == 0         # the check trips on a codebook that never learns
+
+def test_discriminator_uses_condition():
+    D = CondDiscriminator(cond_dim=32, width=8)
+    assert condition_sensitivity(D, 32) > 1e-3
+    class Blind(CondDiscriminator):
+        def forward(self, x, y, *more): return self.head(self.features(x).mean((2, 3)))[:, 0]
+    assert condition_sensitivity(Blind(cond_dim=32, width=8), 32) == 0
