@@ -1,0 +1,121 @@
+"StackGAN chapter: CLI round trip per stage, bad input, foreign checkpoints, and the three bugs the chapter must catch."
+import os, sys, json, shutil, subprocess
+from pathlib import Path
+import pytest
+import torch
+
+torch.set_num_threads(1)
+EXE = shutil.which('t2ilab') or str(Path(sys.executable).with_name('t2ilab'))
+ENV = {**os.environ, 'T2ILAB_TOY_CHAPTER': '1', 'OMP_NUM_THREADS': '1'}
+FAST = ['--set', 'steps=3', 'steps2=2', 'n_train=64', 'batch_size=16']
+
+import t2ilab.stackgan as S
+
+
+def t2ilab(*args):
+    return subprocess.run([EXE, *map(str, args)], env=ENV, capture_output=True, text=True, timeout=600)
+
+def assert_clean_error(r, *words):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = [l for l in r.stderr.strip().splitlines() if 'Warning' not in l and 'import packaging' not in l]  # clip's pkg_resources notice
+    assert len(lines) == 1 and lines[0].startswith('t2ilab: error:') and 'Traceback' not in r.stderr, r.stderr
+    for w in words: assert w in r.stderr, (w, r.stderr)
+
+@pytest.fixture(scope='module')
+def run_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp('stackgan')/'run'
+    r = t2ilab('train', 'stackgan', '--preset', 'tiny', '--stage', 1, '--out', d, *FAST); assert r.returncode == 0, r.stderr
+    assert (d/'stage1'/'checkpoint.pt').exists() and not (d/'checkpoint.pt').exists()
+    r = t2ilab('train', 'stackgan', '--preset', 'tiny', '--stage', 2, '--out', d, *FAST); assert r.returncode == 0, r.stderr
+    return d
+
+def test_train_writes_metrics(run_dir):
+    m = json.loads((run_dir/'metrics.json').read_text())
+    assert m['chapter'] == 'stackgan' and m['stage'] == 2 and 0 <= m['caption_accuracy'] <= 1
+    for k in ('caption_accuracy_stage1', 'caption_accuracy_stage2', 'diversity_stage1'): assert k in m, k
+    assert (run_dir/'samples.png').stat().st_size > 0 and (run_dir/'stage1'/'samples.png').stat().st_size > 0
+
+def test_generate_both_stages(run_dir, tmp_path):
+    r = t2ilab('generate', 'stackgan', '--ckpt', run_dir/'checkpoint.pt', '--prompt', 'a red star in the top left corner',
+               '--n', 2, '--out', tmp_path/'s.png')
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path/'s.png').exists()
+    assert S.generate_stackgan(run_dir/'checkpoint.pt', ['a red star'] * 2).shape == (2, 3, 64, 64)
+    assert S.generate_stackgan(run_dir/'stage1'/'checkpoint.pt', ['a red star']).shape == (1, 3, 16, 16)
+
+def test_bad_prompts(run_dir, tmp_path):
+    ck = run_dir/'checkpoint.pt'
+    assert_clean_error(t2ilab('generate', 'stackgan', '--ckpt', ck, '--prompt', '   ', '--out', tmp_path/'x.png'), 'empty')
+    assert_clean_error(t2ilab('generate', 'stackgan', '--ckpt', ck, '--prompt', 'a purple cloud', '--out', tmp_path/'x.png'), 'known classes')
+    assert not (tmp_path/'x.png').exists()
+
+def test_foreign_checkpoint_refused(tmp_path):
+    d = tmp_path/'toy'
+    assert t2ilab('train', 'toy', '--out', d, '--set', 'steps=2').returncode == 0
+    assert_clean_error(t2ilab('generate', 'stackgan', '--ckpt', d/'checkpoint.pt', '--prompt', 'a red star', '--out', tmp_path/'x.png'),
+                       "not a StackGAN")
+
+def test_stage2_needs_stage1(tmp_path):
+    assert_clean_error(t2ilab('train', 'stackgan', '--stage', 2, '--out', tmp_path/'empty', *FAST), '--stage 1')
+
+# --- the bugs the chapter must catch -------------------------------------------------------------
+
+def kl_grows_with_mu(generator_loss):
+    "With D fixed, the generator loss must increase as μ moves away from 0."
+    D = lambda img, emb: torch.zeros(len(img))
+    fake, emb = torch.zeros(2, 3, 16, 16), torch.zeros(2, 4)
+    losses = [float(generator_loss(D, fake, emb, torch.full((2, 4), m), torch.zeros(2, 4))) for m in (0., 1., 2.)]
+    return losses[0] < losses[1] < losses[2]
+
+def test_kl_sign():
+    assert kl_grows_with_mu(S.generator_loss)
+
+def test_kl_sign_flipped_is_caught(monkeypatch):
+    monkeypatch.setattr(S, 'kl_loss', lambda mu, log_sigma: -0.5 * (mu.pow(2) + (2 * log_sigma).exp() - 1 - 2 * log_sigma).mean())
+    assert not kl_grows_with_mu(S.generator_loss)
+
+def stage2_keeps_stage1(step_fn=S.stage2_step, freeze_fn=S.freeze):
+    "Run a few Stage-II steps; True when Stage-I is bit-identical and in no optimiser."
+    cfg = S.StackGANConfig.preset('smoke', steps2=3)
+    g = torch.Generator().manual_seed(0)
+    class Data(torch.utils.data.Dataset):
+        def __len__(self): return 32
+        def __getitem__(self, i): return torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(i)), torch.randn(18, generator=torch.Generator().manual_seed(i)), {'shape': 0}
+    data = Data(); data.embeddings = torch.zeros(32, 1, 18)
+    g1 = S.stage1_models(cfg, 18)['gen']
+    before = {k: v.clone() for k, v in g1.state_dict().items()}
+    cfg2 = cfg.stage2()
+    models = {**S.stage2_models(cfg, 18), 'stage1': freeze_fn(g1)}
+    tr = S.Trainer(models, S.adam_pair(models, cfg2), step_fn, data, cfg2, kind='stackgan', device='cpu', progress=False)
+    tr.fit()
+    in_opt = {id(p) for o in tr.opts.values() for grp in o.param_groups for p in grp['params']}
+    same = all(torch.equal(v, before[k]) for k, v in g1.state_dict().items())
+    return same and not any(id(p) in in_opt for p in g1.parameters())
+
+def test_stage1_frozen():
+    assert stage2_keeps_stage1()
+
+def test_unfrozen_stage1_is_caught():
+    # the bug: Stage-I left trainable and in train mode (no freeze, no eval in the step)
+    def step_without_eval(trainer, batch):
+        images, emb, _ = batch
+        G, D, G1 = trainer.models['gen'], trainer.models['disc'], trainer.models['stage1']
+        low, _, _ = G1(emb)
+        fake, mu, ls = G(low, emb)
+        trainer.backward(S.discriminator_loss(D, images * 2 - 1, fake, emb, emb.roll(1, 0)), 'disc')
+        trainer.backward(S.generator_loss(D, fake, emb, mu, ls), 'gen')
+        return {}
+    assert not stage2_keeps_stage1(step_without_eval, freeze_fn=lambda m: m)
+
+def text_matters(D):
+    torch.manual_seed(0)
+    D.eval(); img = torch.rand(4, 3, 16, 16) * 2 - 1
+    with torch.no_grad(): return (D(img, torch.randn(4, 18)) - D(img, torch.randn(4, 18))).abs().mean().item() > 1e-5
+
+def test_discriminator_reads_text():
+    assert text_matters(S.MatchingDiscriminator(18, 8, 8, 16))
+
+def test_text_blind_discriminator_is_caught():
+    class Blind(S.MatchingDiscriminator):
+        def forward(self, img, emb): return super().forward(img, torch.zeros_like(emb))
+    assert not text_matters(Blind(18, 8, 8, 16))
