@@ -2,19 +2,8 @@
 import os, sys, json, shutil, subprocess
 from pathlib import Path
 import pytest
+from cli_helpers import EXE, ENV, t2ilab, assert_clean_error
 
-EXE = shutil.which('t2ilab') or str(Path(sys.executable).with_name('t2ilab'))
-ENV = {**os.environ, 'T2ILAB_TOY_CHAPTER': '1', 'OMP_NUM_THREADS': '1'}
-
-def t2ilab(*args, env=ENV):
-    return subprocess.run([EXE, *map(str, args)], env=env, capture_output=True, text=True, timeout=600)
-
-def assert_clean_error(r, *words):
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('t2ilab: error:'), r.stderr
-    assert 'Traceback' not in r.stderr
-    for w in words: assert w in r.stderr, (w, r.stderr)
 
 def test_chapters_lists_presets():
     r = t2ilab('chapters'); assert r.returncode == 0, r.stderr

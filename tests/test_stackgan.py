@@ -5,21 +5,11 @@ import pytest
 import torch
 
 torch.set_num_threads(1)
-EXE = shutil.which('t2ilab') or str(Path(sys.executable).with_name('t2ilab'))
-ENV = {**os.environ, 'T2ILAB_TOY_CHAPTER': '1', 'OMP_NUM_THREADS': '1'}
 FAST = ['--set', 'steps=3', 'steps2=2', 'n_train=64', 'batch_size=16']
 
 import t2ilab.stackgan as S
+from cli_helpers import EXE, ENV, t2ilab, assert_clean_error
 
-
-def t2ilab(*args):
-    return subprocess.run([EXE, *map(str, args)], env=ENV, capture_output=True, text=True, timeout=600)
-
-def assert_clean_error(r, *words):
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    lines = [l for l in r.stderr.strip().splitlines() if 'Warning' not in l and 'import packaging' not in l]  # clip's pkg_resources notice
-    assert len(lines) == 1 and lines[0].startswith('t2ilab: error:') and 'Traceback' not in r.stderr, r.stderr
-    for w in words: assert w in r.stderr, (w, r.stderr)
 
 @pytest.fixture(scope='module')
 def run_dir(tmp_path_factory):

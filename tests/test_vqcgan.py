@@ -6,18 +6,8 @@ import torch
 from torch import nn
 
 torch.set_num_threads(1)
-EXE = shutil.which('t2ilab') or str(Path(sys.executable).with_name('t2ilab'))
-ENV = {**os.environ, 'T2ILAB_TOY_CHAPTER': '1', 'OMP_NUM_THREADS': '1'}
 FAST = ['--set', 'steps=4', 'n_train=64', 'n_eval=48', 'batch_size=16', 'restart_every=2']
 
-def t2ilab(*args):
-    return subprocess.run([EXE, *map(str, args)], env=ENV, capture_output=True, text=True, timeout=600)
-
-def assert_clean_error(r, *words):
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('t2ilab: error:') and 'Traceback' not in r.stderr, r.stderr
-    for w in words: assert w in r.stderr, (w, r.stderr)
 
 @pytest.fixture(scope='module')
 def run_dir(tmp_path_factory):
@@ -51,6 +41,7 @@ def test_foreign_checkpoint_refused(tmp_path):
 
 # --- the bugs the chapter names ---
 from t2ilab.vqcgan import VectorQuantizer, CondDiscriminator, straight_through_gap, condition_sensitivity
+from cli_helpers import EXE, ENV, t2ilab, assert_clean_error
 
 def test_straight_through_estimator():
     assert straight_through_gap(VectorQuantizer(16, 8)) == 0

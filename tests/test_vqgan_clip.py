@@ -5,22 +5,13 @@ import pytest
 import torch
 
 torch.set_num_threads(1)
-EXE = shutil.which('t2ilab') or str(Path(sys.executable).with_name('t2ilab'))
-ENV = {**os.environ, 'T2ILAB_TOY_CHAPTER': '1', 'OMP_NUM_THREADS': '1'}
 FAST = ['--set', 'steps=3', 'n_train=64', 'batch_size=8', 'warmup_steps=1']
 
-def t2ilab(*args):
-    return subprocess.run([EXE, *map(str, args)], env=ENV, capture_output=True, text=True, timeout=600)
-
-def assert_clean_error(r, *words):
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('t2ilab: error:') and 'Traceback' not in r.stderr, r.stderr
-    for w in words: assert w in r.stderr, (w, r.stderr)
 
 from t2ilab.vqgan_clip import (VQGANConfig, VQGANCLIPConfig, build_vqgan, vqgan_clip, prompt_loss, mix_include,
                                MakeCutouts, check_prompt_lists, decode_latent, LATENT_ACTIVATIONS)
 from t2ilab.core import T2IError
+from cli_helpers import EXE, ENV, t2ilab, assert_clean_error
 
 needs_clip = pytest.mark.skipif(not (Path(__import__('t2ilab').__file__).parent/'weights'/'tiny_clip.pt').exists() and not os.environ.get('T2ILAB_TINY_CLIP'),
                                 reason='the tiny CLIP weights are not shipped yet')
