@@ -14,7 +14,7 @@ from PIL import Image
 
 # %% auto #0
 __all__ = ['IN_TEST', 'IN_COLAB', 'T2IError', 'get_device', 'seed_everything', 'Config', 'to_pil', 'from_pil', 'make_grid_image',
-           'save_images', 'show_images', 'atomic_write', 'write_json']
+           'save_images', 'show_images', 'atomic_write', 'write_json', 'read_weights_file']
 
 # %% ../nbs/00_core.ipynb #c8884ed4
 class T2IError(Exception):
@@ -149,3 +149,17 @@ def atomic_write(path: str|Path, data: bytes|str) -> Path:
 def write_json(path: str|Path, obj) -> Path:
     "Atomically write `obj` as indented JSON."
     return atomic_write(path, json.dumps(obj, indent=2, default=str) + '\n')
+
+# %% ../nbs/00_core.ipynb #f7010d77
+def read_weights_file(path: str|Path, # the file
+                      fmt: str, # the `format` marker it must carry, e.g. 't2ilab-oracle-v1'
+                      what: str, # what it holds, for the messages: 'oracle', 'tiny CLIP', ...
+                      remedy: str, # how a reader gets the file back
+                     ) -> dict:
+    "The dict stored in a course weights file, loaded without pickle execution; a `T2IError` if it is missing, unreadable or foreign."
+    path = Path(path)
+    if not path.is_file(): raise T2IError(f"no {what} weights at {path}; {remedy}")
+    try: d = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise T2IError(f"{path} is not a readable {what} file ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+    if not isinstance(d, dict) or d.get('format') != fmt: raise T2IError(f"{path} is not a t2ilab {what} file (no '{fmt}' marker)")
+    return d

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import Config, T2IError, IN_TEST, get_device, seed_everything, atomic_write, write_json
+from .core import Config, T2IError, IN_TEST, get_device, seed_everything, atomic_write, write_json, read_weights_file
 from .data import (make_shapes, ImageTextDataset, ATTRIBUTES, GREY_ATTRIBUTES, SHAPES, COLOURS, SIZES,
                          POSITIONS, BACKGROUNDS)
 
@@ -263,12 +263,7 @@ def save_oracle(model: ShapeOracle, path: str|Path=ORACLE_WEIGHTS, info: dict|No
     return atomic_write(path, buf.getvalue())
 
 def _load_oracle_file(path) -> ShapeOracle:
-    path = Path(path)
-    if not path.is_file():
-        raise T2IError(f"no oracle weights at {path}; reinstall t2ilab, or run the `#| slow` training cell of nbs/03_metrics.ipynb")
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get('format') != ORACLE_FORMAT:
-        raise T2IError(f"{path} is not a t2ilab oracle file (no '{ORACLE_FORMAT}' marker)")
+    ckpt = read_weights_file(path, ORACLE_FORMAT, 'oracle', "reinstall t2ilab, or run the `#| slow` training cell of nbs/03_metrics.ipynb")
     model = ShapeOracle(ckpt['width'], ckpt['num_features'])
     model.load_state_dict(ckpt['state_dict'])
     model.info = ckpt.get('info', {})

@@ -13,7 +13,7 @@ from typing import Callable, ClassVar, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from .core import T2IError, Config, IN_TEST, atomic_write, seed_everything
+from .core import T2IError, Config, IN_TEST, atomic_write, seed_everything, read_weights_file
 from .data import (SHAPES, SHAPE_WORDS, COLOURS, SIZES, POSITIONS, BACKGROUNDS, ATTRIBUTES, FASHION_CLASSES,
                          make_shapes)
 from .metrics import clip_preprocess, CLIP_MEAN, CLIP_STD   # one CLIP preprocessing for the course, shared with clip_score
@@ -454,12 +454,7 @@ def save_tiny_clip(model: TinyCLIP, path: str|Path=TINY_CLIP_WEIGHTS, info: dict
     return atomic_write(path, buf.getvalue())
 
 def _load_tiny_clip_file(path) -> TinyCLIP:
-    path = Path(path)
-    if not path.is_file():
-        raise T2IError(f"no tiny CLIP weights at {path}; reinstall t2ilab, or run the `#| slow` training cell of nbs/02_text.ipynb")
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get('format') != TINY_CLIP_FORMAT:
-        raise T2IError(f"{path} is not a t2ilab tiny CLIP file (no '{TINY_CLIP_FORMAT}' marker)")
+    ckpt = read_weights_file(path, TINY_CLIP_FORMAT, 'tiny CLIP', "reinstall t2ilab, or run the `#| slow` training cell of nbs/02_text.ipynb")
     model = TinyCLIP(TinyCLIPConfig.from_dict(ckpt['config']), ckpt['vocab_size'])
     model.load_state_dict(ckpt['state_dict'])          # copies cast float16 -> float32, int16 -> int64
     model.history, model.info = ckpt.get('history', []), ckpt.get('info', {})

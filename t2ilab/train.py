@@ -113,6 +113,7 @@ class Trainer:
         self.use_amp = bool(cfg.amp) and self.device.type == 'cuda'
         self.scaler = torch.amp.GradScaler('cuda', enabled=self.use_amp)
         self.step, self.history, self.samples = 0, [], None
+        self.train_s = 0.   # wall-clock seconds spent in fit(), summed over resumes
         self._sums, self._counts = {}, {}
         seed_everything(cfg.seed)
 
@@ -183,7 +184,8 @@ def state_dict(self: Trainer) -> dict:
             'models': {k: m.state_dict() for k, m in self.models.items()},
             'opts': {k: o.state_dict() for k, o in self.opts.items()},
             'scheds': {k: s.state_dict() for k, s in self.scheds.items()},
-            'scaler': self.scaler.state_dict(), 'rng': rng_state(), 'history': self.history, 'extra': self.extra}
+            'scaler': self.scaler.state_dict(), 'rng': rng_state(), 'history': self.history, 'extra': self.extra,
+            'train_s': self.train_s}
 
 def save(self: Trainer, path: str|Path|None=None) -> Path:
     "Write a checkpoint atomically (default: `out_dir/checkpoint.pt`)."
@@ -211,6 +213,7 @@ def resume(self: Trainer, path: str|Path|None=None) -> 'Trainer':
     self.scaler.load_state_dict(ckpt['scaler'])
     set_rng_state({k: (v.cpu() if torch.is_tensor(v) else v) for k, v in ckpt['rng'].items()})
     self.step, self.history, self.extra = ckpt['step'], list(ckpt['history']), ckpt.get('extra', {})
+    self.train_s = float(ckpt.get('train_s', 0.))
     return self
 
 Trainer.state_dict, Trainer.save, Trainer.resume = state_dict, save, resume
@@ -245,11 +248,13 @@ def fit(self: Trainer, steps: int|None=None # stop after this global step (defau
     # a live bar in notebooks and terminals; in a log file (CI, `t2ilab demo > log`) one line per log row instead
     live = self.progress and (_in_notebook() or sys.stdout.isatty())
     bar = progress_bar(self.batches(stop), total=stop - self.step, leave=True) if live else self.batches(stop)
+    t0, before = time.perf_counter(), self.train_s
     for batch in bar:
         with torch.autocast(self.device.type, enabled=self.use_amp):
             logs = self.step_fn(self, to_device(batch, self.device))
         self.scaler.update()
         self.step += 1
+        self.train_s = before + time.perf_counter() - t0
         self.log(logs or {})
         if self.history and self.history[-1]['step'] == self.step and self.progress:
             line = ' '.join(f'{k} {v:.4g}' for k, v in self.history[-1].items() if k != 'step')
