@@ -9,7 +9,9 @@ FAST = ['--set', 'steps=3', 'n_train=64', 'batch_size=8', 'warmup_steps=1']
 
 
 from t2ilab.vqgan_clip import (VQGANConfig, VQGANCLIPConfig, build_vqgan, vqgan_clip, prompt_loss, mix_include,
-                               MakeCutouts, check_prompt_lists, decode_latent, LATENT_ACTIVATIONS)
+                               MakeCutouts, check_prompt_lists, decode_latent, LATENT_ACTIVATIONS, centre_latent,
+                               foreground_weight, restart_dead_codes, reconstruct, load_vqgan, load_clip, prompt_attrs,
+                               TINY_TEMPLATE, encode_text, clip_normalize)
 from t2ilab.core import T2IError
 from cli_helpers import EXE, ENV, t2ilab, assert_clean_error
 
@@ -64,7 +66,7 @@ def test_errors(models):
     cfg = VQGANCLIPConfig.preset('tiny', steps=2, n_crops=2)
     with pytest.raises(T2IError, match='include list is empty'): vqgan_clip([], cfg=cfg, vqgan=vq, clip_model=cl)
     with pytest.raises(T2IError, match='at most 77'): vqgan_clip(['a red circle ' * 30], cfg=cfg, vqgan=vq, clip_model=cl)
-    with pytest.raises(T2IError, match='not a multiple'): vqgan_clip(['a'], cfg=VQGANCLIPConfig.preset('tiny', size=36), vqgan=vq, clip_model=cl)
+    with pytest.raises(T2IError, match='not a multiple'): vqgan_clip(['a'], cfg=VQGANCLIPConfig.preset('tiny', size=34), vqgan=vq, clip_model=cl)
     with pytest.raises(T2IError, match='not a multiple'): vqgan_clip(['a'], cfg=VQGANCLIPConfig.preset('paper', size=450))  # before any download
     with pytest.raises(T2IError, match="preset\\('tiny'\\)"):
         from t2ilab.vqgan_clip import load_vqgan; load_vqgan('imagenet_f16_16384', root=Path('/nonexistent'))
@@ -74,7 +76,7 @@ def test_seed_procedure(models):
     vq, cl = models
     cfg = VQGANCLIPConfig.preset('tiny', steps=12, n_crops=2, show_from=8, show_step=2, lr=0.5)
     r = vqgan_clip(['a red circle', 'a blue square'], cfg=cfg, vqgan=vq, clip_model=cl, progress=False)
-    assert r.latents.shape == (2, 32, 4, 4) and r.images.shape == (2, 3, 32, 32)
+    assert r.latents.shape == (2, 16, 8, 8) and r.images.shape == (2, 3, 32, 32)
     assert [s for s, _ in r.frames] == [8, 10]
     cfg0 = VQGANCLIPConfig.preset('tiny', steps=0)
     z0 = vqgan_clip(['x'], cfg=cfg0, vqgan=vq, clip_model=cl, progress=False).latents
@@ -99,3 +101,72 @@ def test_loss_signs_and_extras():
 def test_cutouts_shape_and_noise():
     c = MakeCutouts(16, n_crops=5, noise_factor=0.)(torch.ones(3, 3, 32, 32))
     assert c.shape == (15, 3, 16, 16) and c.min() >= 0 and c.max() <= 1
+
+def test_tiny_crops_stay_inside_the_picture():
+    "The report's crops put the picture in a black frame; tiny's must not (the tiny CLIP scores framed washes highest)."
+    white = torch.ones(2, 3, 32, 32)
+    torch.manual_seed(0)
+    tiny = MakeCutouts.from_config(VQGANCLIPConfig.preset('tiny', n_crops=16, noise_factor=0., crop_degrees=0., crop_translate=0.), 16)
+    assert tiny(white).min() > 0.99
+    report = MakeCutouts.from_config(VQGANCLIPConfig.preset('paper', n_crops=16, noise_factor=0.), 16)
+    assert report(white).min() < 0.01
+
+def test_centre_latent_moves_coordinates_only(models):
+    "Same reconstructions after centring, and a black picture encodes to z = 0 (fails on a wrong bias shift)."
+    torch.manual_seed(0)
+    vq = build_vqgan(VQGANConfig.preset('tiny')).eval()
+    x = torch.rand(2, 3, 32, 32)
+    before = reconstruct(vq, x)
+    centre_latent(vq)
+    torch.testing.assert_close(reconstruct(vq, x), before, atol=1e-4, rtol=0)
+    with torch.no_grad(): z_black = vq.quant_conv(vq.encoder(-torch.ones(1, 3, 32, 32)))
+    assert z_black.mean((0, 2, 3)).abs().max() < 1e-4
+
+def test_foreground_weight_and_dead_codes():
+    x = torch.zeros(1, 3, 8, 8); x[:, 0, 3:5, 3:5] = 1                      # a red 2×2 square on black
+    w = foreground_weight(x, 8.)
+    assert w[0, 0, 3, 3] == 9 and w[0, 0, 0, 0] == 1 and w.sum() == 64 + 4 * 8
+    q = build_vqgan(VQGANConfig.preset('tiny', n_embed=8)).quantize
+    q.register_buffer('usage', torch.tensor([1., 0, 2, 0, 0, 5, 1, 1]), persistent=False)
+    old = q.embedding.weight.detach().clone()
+    h = torch.full((1, q.e_dim, 2, 2), 7.)
+    assert restart_dead_codes(q, h) == 3
+    moved = (q.embedding.weight - old).abs().sum(1) > 0
+    assert moved.tolist() == [False, True, False, True, True, False, False, False] and (q.usage == 0).all()
+
+# --- the shipped tiny VQGAN and tiny CLIP: the optimisation must draw what the oracle reads ---
+@pytest.fixture(scope='module')
+def shipped():
+    return load_vqgan('tiny'), load_clip('tiny')
+
+@needs_clip
+def test_shipped_vqgan_keeps_colour_and_shape(shipped):
+    from t2ilab.data import make_shapes
+    from t2ilab.metrics import caption_accuracy
+    valid = make_shapes('valid', n=128, size=32, channels=3, seed=2)
+    x = torch.stack([item[0] for item in valid])
+    assert caption_accuracy(reconstruct(shipped[0], x), valid.attrs, keys=('colour', 'shape')) >= 0.85
+
+@needs_clip
+def test_prompt_optimisation_is_read_by_the_oracle(shipped):
+    "8 colour+shape prompts at tiny: the oracle (not the CLIP optimised against) reads both far above chance (1/80)."
+    from t2ilab.metrics import caption_accuracy
+    pairs = [('red', 'circle'), ('green', 'square'), ('blue', 'triangle'), ('yellow', 'ring'),
+             ('magenta', 'plus'), ('cyan', 'diamond'), ('orange', 'hbar'), ('white', 'star')]
+    prompts, attrs = prompt_attrs([c for c, _ in pairs], [s for _, s in pairs], TINY_TEMPLATE)
+    r = vqgan_clip(prompts, cfg=VQGANCLIPConfig.preset('tiny'), vqgan=shipped[0], clip_model=shipped[1], progress=False)
+    assert caption_accuracy(r.images, attrs, keys=('colour', 'shape')) >= 0.25
+
+@needs_clip
+def test_exclude_moves_the_image_away(shipped):
+    "Exclude 'green' on a green-square prompt: the tiny CLIP's 'green' score of the result drops (fails if β's sign flips)."
+    import torch.nn.functional as F
+    vq, cl = shipped
+    cfg = VQGANCLIPConfig.preset('tiny', steps=60)
+    p = ['a large green square in the centre on a black background'] * 2
+    base = vqgan_clip(p, cfg=cfg, vqgan=vq, clip_model=cl, progress=False).images
+    excl = vqgan_clip(p, exclude='green', cfg=cfg, vqgan=vq, clip_model=cl, progress=False).images
+    with torch.no_grad():
+        cos = lambda im: torch.cosine_similarity(cl.encode_image(clip_normalize(F.interpolate(im, 64, mode='bilinear', antialias=True))),
+                                                 encode_text(cl, 'green')).mean().item()
+        assert cos(excl) < cos(base) - 0.2
