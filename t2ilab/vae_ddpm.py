@@ -298,9 +298,10 @@ class VAEConfig(VAEDDPMData):
     width: int = 32
     z_dim: int = 32
     presets: ClassVar[dict] = {
-        'tiny': dict(steps=200, batch_size=46, lr=1e-3, width=16, z_dim=32, log_every=20, ckpt_every=0, n_eval=100),
-        'demo': dict(steps=200, batch_size=46, lr=1e-3, width=16, z_dim=32, log_every=50, ckpt_every=0, n_eval=100),
-        'fashion': dict(data='fashion_mnist', size=28, channels=1, steps=5000, batch_size=46, lr=1e-3, width=32, z_dim=32, n_eval=500),
+        'tiny': dict(steps=600, batch_size=46, lr=1e-3, width=16, z_dim=32, log_every=50, ckpt_every=0, n_eval=100),
+        'demo': dict(steps=500, batch_size=46, lr=1e-3, width=16, z_dim=32, log_every=50, ckpt_every=0, n_eval=100),
+        'fashion': dict(data='fashion_mnist', size=28, channels=1, steps=3000, batch_size=46, lr=1e-3, width=32, z_dim=32, n_eval=200,
+                        ckpt_every=500),
         # the paper: CIFAR-10, one class (5,000 images), 200 epochs of batch 46 ≈ 21,700 steps
         'paper': dict(data='cifar10', classes='0', steps=21_700, batch_size=46, lr=1e-3, width=64, z_dim=128, n_eval=1000, ckpt_every=2000),
         'paper_all': dict(data='cifar10', per_class=100, steps=4_400, batch_size=46, lr=1e-3, width=64, z_dim=128, n_eval=1000, ckpt_every=1000),
@@ -317,9 +318,10 @@ class DDPMConfig(VAEDDPMData):
     lr_decay_steps: int = 0    # the last this-many steps anneal the lr to 0 on a cosine (0: constant lr)
     sample_steps: int = 20     # DDIM steps for samples and metrics (0: ancestral, T steps)
     presets: ClassVar[dict] = {
-        'tiny': dict(widths='16,32,32', steps=4500, lr_decay_steps=1500, batch_size=32, lr=3e-3, log_every=100, ckpt_every=500),
+        'tiny': dict(widths='16,32,32', steps=14_000, lr_decay_steps=4000, ema=0.999, batch_size=32, lr=3e-3, log_every=100, ckpt_every=500),
         'demo': dict(widths='16,32,32', steps=100, batch_size=16, lr=3e-3, log_every=10, ckpt_every=0, n_eval=100),
-        'fashion': dict(data='fashion_mnist', size=28, channels=1, widths='16,32,32', steps=6000, batch_size=32, lr=3e-3, n_eval=500),
+        'fashion': dict(data='fashion_mnist', size=28, channels=1, widths='16,32,32', steps=6000, lr_decay_steps=2000, ema=0.999,
+                        batch_size=32, lr=3e-3, n_eval=200, ckpt_every=500),
         'paper': dict(data='cifar10', widths='128,256,256', steps=78_200, batch_size=128, lr=2e-4, ema=0.9999,
                       sample_steps=100, n_eval=5000, ckpt_every=2000),   # 200 epochs of CIFAR-10's 50,000 images
     }
