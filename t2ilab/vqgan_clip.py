@@ -501,7 +501,7 @@ def playground(vqgan=None, clip_model=None, cfg: VQGANCLIPConfig|None=None):
     cfg = cfg or VQGANCLIPConfig.preset('tiny')
     vqgan = vqgan if vqgan is not None else load_vqgan(cfg.vqgan)
     clip_model = clip_model if clip_model is not None else load_clip(cfg.clip)
-    inc = W.Textarea('a red circle\na blue square', description='include')
+    inc = W.Textarea('a large blue square in the centre on a black background\na large green star in the centre on a black background', description='include')
     exc, ext = W.Text('', description='exclude'), W.Text('', description='extras')
     steps, lr = W.IntSlider(cfg.steps, 10, 500, 10, description='steps'), W.FloatLogSlider(cfg.lr, base=10, min=-2, max=1, description='lr')
     size, seed = W.IntSlider(cfg.size, 16, 256, 16, description='size'), W.IntText(cfg.seed, description='seed')
