@@ -214,7 +214,7 @@ class CVAEConfig(Config):
         'tiny': dict(model='conv', steps=700, batch_size=64, log_every=50, ckpt_every=250),
         'tiny-fc': dict(model='fc', hidden=256, steps=700, batch_size=64, log_every=50, ckpt_every=250),
         'long-tiny': dict(model='clip', image_size=64, channels=3, n_train=1500, n_test=500, z_dim=4, width=16, lr=3e-3,
-                          steps=600, batch_size=16, log_every=100, ckpt_every=300, n_fid=500),
+                          steps=4000, batch_size=16, log_every=200, ckpt_every=1000, n_fid=500),
         'fashion': dict(model='conv', data='fashion', z_dim=128, width=32, steps=25 * 468, batch_size=128,
                         log_every=100, ckpt_every=468, fid_features='inception', n_fid=200),
         'fashion-fc': dict(model='fc', data='fashion', z_dim=128, hidden=512, steps=25 * 468, batch_size=128,
