@@ -15,3 +15,14 @@ def assert_clean_error(r, *words):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('t2ilab: error:') and 'Traceback' not in r.stderr, r.stderr
     for w in words: assert w in r.stderr, (w, r.stderr)
+
+def assert_generate_refuses(chapter, ckpt, prompt, out, *words):
+    "`t2ilab generate CHAPTER` on a bad prompt or checkpoint: a clean one-line error naming `words`, and no image written."
+    assert_clean_error(t2ilab('generate', chapter, '--ckpt', ckpt, '--prompt', prompt, '--out', out), *words)
+    assert not Path(out).exists(), out
+
+def toy_checkpoint(tmp_path):
+    "A checkpoint of the toy chapter: another model's, for the foreign-checkpoint tests."
+    d = Path(tmp_path)/'toy'
+    r = t2ilab('train', 'toy', '--out', d, '--set', 'steps=2'); assert r.returncode == 0, r.stderr
+    return d/'checkpoint.pt'

@@ -8,7 +8,7 @@ torch.set_num_threads(1)
 FAST = ['--set', 'steps=3', 'steps2=2', 'n_train=64', 'batch_size=16']
 
 import t2ilab.stackgan as S
-from cli_helpers import EXE, ENV, t2ilab, assert_clean_error
+from cli_helpers import EXE, ENV, t2ilab, assert_clean_error, assert_generate_refuses, toy_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -34,16 +34,11 @@ def test_generate_both_stages(run_dir, tmp_path):
     assert S.generate_stackgan(run_dir/'stage1'/'checkpoint.pt', ['a red star']).shape == (1, 3, 16, 16)
 
 def test_bad_prompts(run_dir, tmp_path):
-    ck = run_dir/'checkpoint.pt'
-    assert_clean_error(t2ilab('generate', 'stackgan', '--ckpt', ck, '--prompt', '   ', '--out', tmp_path/'x.png'), 'empty')
-    assert_clean_error(t2ilab('generate', 'stackgan', '--ckpt', ck, '--prompt', 'a purple cloud', '--out', tmp_path/'x.png'), 'known classes')
-    assert not (tmp_path/'x.png').exists()
+    for prompt, words in [('   ', 'empty'), ('a purple cloud', 'known classes')]:
+        assert_generate_refuses('stackgan', run_dir/'checkpoint.pt', prompt, tmp_path/'x.png', words)
 
 def test_foreign_checkpoint_refused(tmp_path):
-    d = tmp_path/'toy'
-    assert t2ilab('train', 'toy', '--out', d, '--set', 'steps=2').returncode == 0
-    assert_clean_error(t2ilab('generate', 'stackgan', '--ckpt', d/'checkpoint.pt', '--prompt', 'a red star', '--out', tmp_path/'x.png'),
-                       "not a StackGAN")
+    assert_generate_refuses('stackgan', toy_checkpoint(tmp_path), 'a red star', tmp_path/'x.png', 'not a StackGAN')
 
 def test_stage2_needs_stage1(tmp_path):
     assert_clean_error(t2ilab('train', 'stackgan', '--stage', 2, '--out', tmp_path/'empty', *FAST), '--stage 1')

@@ -6,9 +6,7 @@ import pytest, torch
 from t2ilab.vae_ddpm import (DiffusionSchedule, check_forward_statistics, check_noise_identity, check_reverse_step,
                              ClassVAE, UNet, ddpm_sample)
 
-EXE = shutil.which('t2ilab') or str(Path(sys.executable).with_name('t2ilab'))
-ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
-def t2ilab(*args): return subprocess.run([EXE, *map(str, args)], env=ENV, capture_output=True, text=True, timeout=600)
+from cli_helpers import t2ilab, assert_generate_refuses
 
 # --- the equations -------------------------------------------------------------------------------------------------
 def test_schedule_matches_closed_forms():
@@ -78,9 +76,7 @@ def test_generate_round_trip(runs, tmp_path):
         assert out.stat().st_size > 0
 
 def test_foreign_checkpoint_and_bad_prompts(runs, tmp_path):
-    r = t2ilab('generate', 'ddpm', '--ckpt', runs / 'vae' / 'checkpoint.pt', '--prompt', 'star', '--out', tmp_path / 'x.png')
-    assert r.returncode == 2 and "holds a 'vae' model" in r.stderr and 'Traceback' not in r.stderr
-    r = t2ilab('generate', 'vae', '--ckpt', runs / 'vae' / 'checkpoint.pt', '--prompt', 'a purple elephant', '--out', tmp_path / 'x.png')
-    assert r.returncode == 2 and 'names none of the known classes' in r.stderr
-    r = t2ilab('generate', 'vae', '--ckpt', runs / 'vae' / 'checkpoint.pt', '--prompt', '  ', '--out', tmp_path / 'x.png')
-    assert r.returncode == 2 and 'empty' in r.stderr
+    vae_ckpt = runs / 'vae' / 'checkpoint.pt'
+    assert_generate_refuses('ddpm', vae_ckpt, 'star', tmp_path / 'x.png', "holds a 'vae' model")
+    assert_generate_refuses('vae', vae_ckpt, 'a purple elephant', tmp_path / 'x.png', 'names none of the known classes')
+    assert_generate_refuses('vae', vae_ckpt, '  ', tmp_path / 'x.png', 'empty')

@@ -30,18 +30,15 @@ def test_generate(run_dir, tmp_path):
     assert imgs.shape == (2, 3, 64, 64) and 0 <= imgs.min() and imgs.max() <= 1
 
 def test_bad_prompts(run_dir, tmp_path):
-    ck = run_dir/'checkpoint.pt'
-    assert_clean_error(t2ilab('generate', 'vqcgan', '--ckpt', ck, '--prompt', '   ', '--out', tmp_path/'x.png'), 'empty')
-    assert_clean_error(t2ilab('generate', 'vqcgan', '--ckpt', ck, '--prompt', 'Dog wearing sunglasses', '--out', tmp_path/'x.png'), 'none of the words')
-    assert not (tmp_path/'x.png').exists()
+    for prompt, words in [('   ', 'empty'), ('Dog wearing sunglasses', 'none of the words')]:
+        assert_generate_refuses('vqcgan', run_dir/'checkpoint.pt', prompt, tmp_path/'x.png', words)
 
 def test_foreign_checkpoint_refused(tmp_path):
-    r = t2ilab('train', 'toy', '--out', tmp_path/'toy', '--set', 'steps=2'); assert r.returncode == 0, r.stderr
-    assert_clean_error(t2ilab('generate', 'vqcgan', '--ckpt', tmp_path/'toy'/'checkpoint.pt', '--prompt', 'a red circle', '--out', tmp_path/'x.png'), "not a 'vqcgan'")
+    assert_generate_refuses('vqcgan', toy_checkpoint(tmp_path), 'a red circle', tmp_path/'x.png', "not a 'vqcgan'")
 
 # --- the bugs the chapter names ---
 from t2ilab.vqcgan import VectorQuantizer, CondDiscriminator, straight_through_gap, condition_sensitivity
-from cli_helpers import EXE, ENV, t2ilab, assert_clean_error
+from cli_helpers import EXE, ENV, t2ilab, assert_clean_error, assert_generate_refuses, toy_checkpoint
 
 def test_straight_through_estimator():
     assert straight_through_gap(VectorQuantizer(16, 8)) == 0

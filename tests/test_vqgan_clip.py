@@ -13,7 +13,7 @@ from t2ilab.vqgan_clip import (VQGANConfig, VQGANCLIPConfig, build_vqgan, vqgan_
                                foreground_weight, restart_dead_codes, reconstruct, load_vqgan, load_clip, prompt_attrs,
                                TINY_TEMPLATE, encode_text, clip_normalize)
 from t2ilab.core import T2IError
-from cli_helpers import EXE, ENV, t2ilab, assert_clean_error
+from cli_helpers import EXE, ENV, t2ilab, assert_clean_error, assert_generate_refuses, toy_checkpoint
 
 needs_clip = pytest.mark.skipif(not (Path(__import__('t2ilab').__file__).parent/'weights'/'tiny_clip.pt').exists() and not os.environ.get('T2ILAB_TINY_CLIP'),
                                 reason='the tiny CLIP weights are not shipped yet')
@@ -39,12 +39,9 @@ def test_generate_round_trip(run_dir, tmp_path):
 
 @needs_clip
 def test_bad_prompts_and_foreign_checkpoint(run_dir, tmp_path):
-    ck = run_dir/'checkpoint.pt'
-    assert_clean_error(t2ilab('generate', 'vqgan_clip', '--ckpt', ck, '--prompt', '  ', '--out', tmp_path/'x.png'), 'empty')
-    assert_clean_error(t2ilab('generate', 'vqgan_clip', '--ckpt', ck, '--prompt', 'a red circle ' * 30, '--out', tmp_path/'x.png'), 'at most 77')
-    r = t2ilab('train', 'toy', '--out', tmp_path/'toy', '--set', 'steps=2'); assert r.returncode == 0, r.stderr
-    assert_clean_error(t2ilab('generate', 'vqgan_clip', '--ckpt', tmp_path/'toy'/'checkpoint.pt', '--prompt', 'a red circle', '--out', tmp_path/'x.png'), "not a 'vqgan'")
-    assert not (tmp_path/'x.png').exists()
+    for ck, prompt, words in [(run_dir/'checkpoint.pt', '  ', 'empty'), (run_dir/'checkpoint.pt', 'a red circle ' * 30, 'at most 77'),
+                              (toy_checkpoint(tmp_path), 'a red circle', "not a 'vqgan'")]:
+        assert_generate_refuses('vqgan_clip', ck, prompt, tmp_path/'x.png', words)
 
 # --- the procedure, on a random tiny VQGAN and a random CLIP-like model (no weights needed) ---
 class FakeClip(torch.nn.Module):
