@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #de8d3869
 from __future__ import annotations
-import os, sys, random, dataclasses, json, math
+import os, sys, random, dataclasses, json, math, functools
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
@@ -14,7 +14,8 @@ from PIL import Image
 
 # %% auto #0
 __all__ = ['IN_TEST', 'IN_COLAB', 'T2IError', 'get_device', 'seed_everything', 'Config', 'to_pil', 'from_pil', 'make_grid_image',
-           'save_images', 'show_images', 'atomic_write', 'write_json', 'read_weights_file']
+           'save_images', 'show_images', 'atomic_write', 'write_json', 'read_weights_file', 'frozen_from',
+           'load_cached', 'load_shipped']
 
 # %% ../nbs/00_core.ipynb #c8884ed4
 class T2IError(Exception):
@@ -163,3 +164,23 @@ def read_weights_file(path: str|Path, # the file
     except Exception as e: raise T2IError(f"{path} is not a readable {what} file ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
     if not isinstance(d, dict) or d.get('format') != fmt: raise T2IError(f"{path} is not a t2ilab {what} file (no '{fmt}' marker)")
     return d
+
+# %% ../nbs/00_core.ipynb #f1eeeab9
+def frozen_from(model, # a freshly built module of the right shape
+                d: dict, # what `read_weights_file` returned: 'state_dict' and optional 'info'
+               ):
+    "`model` with the file's weights and its `info`, in eval mode with gradients off."
+    model.load_state_dict(d['state_dict'])
+    model.info = d.get('info', {})
+    return model.eval().requires_grad_(False)
+
+@functools.lru_cache(maxsize=None)
+def load_cached(load_file, path: str, device: str):
+    "`load_file(path)` moved to `device`, loaded once per (loader, file, device); `load_cached.cache_clear()` forgets them all."
+    return load_file(path).to(device)
+
+def load_shipped(load_file, # path -> frozen module on the CPU
+                 default: str|Path, # the file shipped in t2ilab/weights
+                 device: str|torch.device='cpu', path: str|Path|None=None):
+    "A frozen model of the course from `path` (default: the shipped file), loaded once and shared."
+    return load_cached(load_file, str(Path(path or default).resolve()), str(torch.device(device)))

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import Config, T2IError, IN_TEST, get_device, seed_everything, atomic_write, write_json, read_weights_file
+from .core import Config, T2IError, IN_TEST, get_device, seed_everything, atomic_write, write_json, read_weights_file, frozen_from, load_shipped, load_cached
 from .data import (make_shapes, ImageTextDataset, ATTRIBUTES, GREY_ATTRIBUTES, SHAPES, COLOURS, SIZES,
                          POSITIONS, BACKGROUNDS)
 
@@ -264,19 +264,13 @@ def save_oracle(model: ShapeOracle, path: str|Path=ORACLE_WEIGHTS, info: dict|No
 
 def _load_oracle_file(path) -> ShapeOracle:
     ckpt = read_weights_file(path, ORACLE_FORMAT, 'oracle', "reinstall t2ilab, or run the `#| slow` training cell of nbs/03_metrics.ipynb")
-    model = ShapeOracle(ckpt['width'], ckpt['num_features'])
-    model.load_state_dict(ckpt['state_dict'])
-    model.info = ckpt.get('info', {})
-    return model.eval().requires_grad_(False)
-
-@functools.lru_cache(maxsize=None)
-def _cached_oracle(path: str, device: str) -> ShapeOracle: return _load_oracle_file(path).to(device)
+    return frozen_from(ShapeOracle(ckpt['width'], ckpt['num_features']), ckpt)
 
 def load_oracle(device: str|torch.device='cpu', # where to put it
                 path: str|Path|None=None, # default: the weights shipped in t2ilab/weights/oracle.pt
                ) -> ShapeOracle:
     "The course's trained oracle, loaded once per (path, device) and cached (eval mode, no gradients)."
-    return _cached_oracle(str(Path(path or ORACLE_WEIGHTS).resolve()), str(torch.device(device)))
+    return load_shipped(_load_oracle_file, ORACLE_WEIGHTS, device, path)
 
 # %% ../nbs/03_metrics.ipynb #b65ef1d7
 @torch.no_grad()

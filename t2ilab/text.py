@@ -13,7 +13,7 @@ from typing import Callable, ClassVar, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from .core import T2IError, Config, IN_TEST, atomic_write, seed_everything, read_weights_file
+from .core import T2IError, Config, IN_TEST, atomic_write, seed_everything, read_weights_file, frozen_from, load_shipped
 from .data import (SHAPES, SHAPE_WORDS, COLOURS, SIZES, POSITIONS, BACKGROUNDS, ATTRIBUTES, FASHION_CLASSES,
                          make_shapes)
 from .metrics import clip_preprocess, CLIP_MEAN, CLIP_STD   # one CLIP preprocessing for the course, shared with clip_score
@@ -455,19 +455,15 @@ def save_tiny_clip(model: TinyCLIP, path: str|Path=TINY_CLIP_WEIGHTS, info: dict
 
 def _load_tiny_clip_file(path) -> TinyCLIP:
     ckpt = read_weights_file(path, TINY_CLIP_FORMAT, 'tiny CLIP', "reinstall t2ilab, or run the `#| slow` training cell of nbs/02_text.ipynb")
-    model = TinyCLIP(TinyCLIPConfig.from_dict(ckpt['config']), ckpt['vocab_size'])
-    model.load_state_dict(ckpt['state_dict'])          # copies cast float16 -> float32, int16 -> int64
-    model.history, model.info = ckpt.get('history', []), ckpt.get('info', {})
-    return model.eval().requires_grad_(False)
-
-@functools.lru_cache(maxsize=None)
-def _cached_tiny_clip(path: str, device: str) -> TinyCLIP: return _load_tiny_clip_file(path).to(device)
+    model = frozen_from(TinyCLIP(TinyCLIPConfig.from_dict(ckpt['config']), ckpt['vocab_size']), ckpt)  # float16 -> float32, int16 -> int64
+    model.history = ckpt.get('history', [])
+    return model
 
 def load_tiny_clip(device: str|torch.device='cpu', # where to put it
                    path: str|Path|None=None, # default: the weights shipped in t2ilab/weights/tiny_clip.pt
                   ) -> TinyCLIP:
     "The course's trained tiny CLIP, loaded once per (path, device) and shared (eval mode, weights frozen)."
-    return _cached_tiny_clip(str(Path(path or TINY_CLIP_WEIGHTS).resolve()), str(torch.device(device)))
+    return load_shipped(_load_tiny_clip_file, TINY_CLIP_WEIGHTS, device, path)
 
 # %% ../nbs/02_text.ipynb #730a24f0
 @torch.no_grad()
