@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_metrics.ipynb #126ee356
 from __future__ import annotations
-import math, time, json, functools, importlib.util
+import math, time, json, functools, importlib.util, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -401,7 +401,9 @@ class InceptionFeatures(nn.Module):
     num_features, name = 2048, 'Inception-v3 features'
     def __init__(self, path: str|Path|None=None):
         super().__init__()
-        self.net = torch.jit.load(str(path or inception_weights_path()), map_location='cpu').eval()
+        with warnings.catch_warnings():   # torch >= 2.9 deprecates jit.load; the features file is TorchScript
+            warnings.simplefilter('ignore', FutureWarning)
+            self.net = torch.jit.load(str(path or inception_weights_path()), map_location='cpu').eval()
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = _as_images(images).to(next(self.net.parameters()).device)
