@@ -18,12 +18,13 @@ from .text import TextEncoder, KeywordParser, SHAPE_PARSER, get_text_encoder
 from .data import COLOURS
 
 # %% auto #0
-__all__ = ['SAMPLE_PROMPTS', 'StackGANConfig', 'ConditioningAugmentation', 'kl_loss', 'EmbeddingCompressor', 'up_block',
-           'StageIGenerator', 'MatchingDiscriminator', 'ResBlock', 'StageIIGenerator', 'discriminator_loss',
+__all__ = ['UNIT_NORM_ENCODERS', 'SAMPLE_PROMPTS', 'StackGANConfig', 'ConditioningAugmentation', 'kl_loss', 'EmbeddingCompressor',
+           'up_block', 'StageIGenerator', 'MatchingDiscriminator', 'ResBlock', 'StageIIGenerator', 'discriminator_loss',
            'generator_loss', 'EmbeddedImages', 'embed_texts', 'ShapeColourKeywords', 'text_encoder_for',
-           'stackgan_data', 'freeze', 'to_unit', 'stage1_models', 'stage2_models', 'adam_pair', 'stage1_step',
-           'stage2_step', 'run_stages', 'mean_pairwise_distance', 'evaluate_models', 'train_stage1', 'train_stage2',
-           'load_stage1', 'train_stackgan', 'generate_stackgan']
+           'embed_captions', 'stackgan_data', 'freeze', 'to_unit', 'stage1_models', 'stage2_models', 'adam_pair',
+           'stage1_step', 'stage2_step', 'run_stages', 'mean_pairwise_distance', 'evaluate_models', 'train_stage1',
+           'train_stage2', 'load_stage1', 'tiny_stackgan_path', 'save_stackgan_weights', 'load_tiny_stackgan',
+           'train_stackgan', 'generate_stackgan']
 
 # %% ../nbs/50_stackgan.ipynb #f30dd527
 @dataclass
@@ -36,23 +37,25 @@ class StackGANConfig(Config):
     size1: int = 16                 # Stage-I image side (paper 64)
     size2: int = 64                 # Stage-II image side (paper 256)
     z_dim: int = 16                 # noise z (paper 100)
-    c_dim: int = 16                 # conditioning vector ĉ (paper 128)
+    c_dim: int = 128                # conditioning vector ĉ (paper 128)
     compress_dim: int = 16          # D's compressed text embedding (paper 128)
     gf1: int = 64                   # Stage-I G channels at 4×4 (paper 1024)
     df1: int = 32                   # Stage-I D channels of its first conv (paper 64)
     gf2: int = 8                    # Stage-II G channels of its first conv (paper 128)
     df2: int = 8                    # Stage-II D channels of its first conv (paper 64)
     n_res: int = 2                  # Stage-II residual blocks (paper 4)
+    d_norm: str = 'spectral'        # discriminators: 'spectral' (spectral norm, no BatchNorm) or 'batch' (the paper's)
     kl_weight: float = 2.0          # λ of the KL term (StackGAN's reference value)
     ca: bool = True                 # conditioning augmentation; False: ĉ = μ, no KL term (the ablation)
     beta1: float = 0.5              # Adam β1, both stages
     steps2: int = 200               # Stage-II steps (`steps` counts Stage-I's)
     lr2: float = 4e-4               # Stage-II learning rate (`lr` is Stage-I's)
     presets: ClassVar[dict] = {
-        'tiny': dict(steps=600, steps2=100, batch_size=32, gf1=32, lr=1e-3, lr2=1e-3, log_every=50, ckpt_every=0),
+        'tiny': dict(steps=4000, steps2=600, batch_size=32, lr=1e-3, lr2=1e-3, log_every=50, ckpt_every=500),
+        'demo': dict(steps=300, steps2=40, batch_size=32, lr=1e-3, lr2=1e-3, log_every=25, ckpt_every=0),
         'smoke': dict(steps=4, steps2=3, batch_size=16, n_train=64, log_every=1, ckpt_every=0),
         'paper': dict(data='cub', text_encoder='char-cnn-rnn', size1=64, size2=256, z_dim=100, c_dim=128,
-                      compress_dim=128, gf1=1024, df1=64, gf2=128, df2=64, n_res=4, batch_size=64,
+                      compress_dim=128, gf1=1024, df1=64, gf2=128, df2=64, n_res=4, d_norm='batch', batch_size=64,
                       steps=293 * 138, steps2=230 * 138, lr=2e-4, lr2=4e-4, sample_every=5 * 138,
                       ckpt_every=138, log_every=50),
     }
@@ -118,19 +121,31 @@ class StageIGenerator(nn.Module):
         return self.to_rgb(self.ups(h)), mu, log_sigma
 
 # %% ../nbs/50_stackgan.ipynb #a71f8c39
+def _d_layer(layer: nn.Module, norm: str) -> nn.Module:
+    "A layer of D, spectrally normalised when `norm` is 'spectral'."
+    return nn.utils.parametrizations.spectral_norm(layer) if norm == 'spectral' else layer
+
+def _d_norm(ch: int, norm: str) -> list[nn.Module]:
+    "BatchNorm after a conv of D for the paper's design; nothing with spectral normalisation."
+    return [nn.BatchNorm2d(ch)] if norm == 'batch' else []
+
 class MatchingDiscriminator(nn.Module):
     "Image → 4×4 features; ⊕ the compressed text replicated over 4×4; 1×1 conv + LeakyReLU; FC → one logit."
     def __init__(self, text_dim: int, compress_dim: int=128, ch: int=64, # channels of the first conv, doubled per conv
-                 size: int=64, max_mult: int=8): # channels stop growing at ch·max_mult
+                 size: int=64, max_mult: int=8, # channels stop growing at ch·max_mult
+                 norm: str='batch'): # 'batch' (the paper's BatchNorm) or 'spectral' (spectral norm, no BatchNorm)
         super().__init__()
+        if norm not in ('batch', 'spectral'): raise T2IError(f"d_norm must be 'batch' or 'spectral', got {norm!r}")
         n = _n_doublings(4, size)
         chans = [ch * min(2 ** i, max_mult) for i in range(n)]
-        layers = [nn.Conv2d(3, chans[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]       # no BatchNorm on the first conv
-        for a, b in zip(chans, chans[1:]): layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2, True)]
+        layers = [_d_layer(nn.Conv2d(3, chans[0], 4, 2, 1), norm), nn.LeakyReLU(0.2, True)]   # no BatchNorm on the first conv
+        for a, b in zip(chans, chans[1:]):
+            layers += [_d_layer(nn.Conv2d(a, b, 4, 2, 1, bias=False), norm), *_d_norm(b, norm), nn.LeakyReLU(0.2, True)]
         self.features, self.compress = nn.Sequential(*layers), EmbeddingCompressor(text_dim, compress_dim)
-        self.joint = nn.Sequential(nn.Conv2d(chans[-1] + compress_dim, chans[-1], 1, bias=False), nn.BatchNorm2d(chans[-1]),
-                                   nn.LeakyReLU(0.2, True))
-        self.logit = nn.Linear(chans[-1] * 16, 1)
+        if norm == 'spectral': self.compress.fc = _d_layer(self.compress.fc, norm)
+        self.joint = nn.Sequential(_d_layer(nn.Conv2d(chans[-1] + compress_dim, chans[-1], 1, bias=False), norm),
+                                   *_d_norm(chans[-1], norm), nn.LeakyReLU(0.2, True))
+        self.logit = _d_layer(nn.Linear(chans[-1] * 16, 1), norm)
 
     def forward(self, img: torch.Tensor, # (B,3,size,size) in [-1, 1]
                 emb: torch.Tensor): # (B, text_dim)
@@ -223,6 +238,13 @@ def text_encoder_for(cfg: StackGANConfig, device='cpu'):
     if cfg.text_encoder == 'keywords': return ShapeColourKeywords()
     return get_text_encoder(cfg.text_encoder, device)
 
+UNIT_NORM_ENCODERS = ('tiny-clip', 'clip-vit-b32')   # encoders whose embeddings are unit vectors
+
+def embed_captions(cfg: StackGANConfig, texts: Sequence[str], device='cpu') -> torch.Tensor:
+    "Embeddings of `texts` as the models see them: a CLIP's unit vectors × √dim (components of order 1), others as they come."
+    emb = embed_texts(text_encoder_for(cfg, device), texts)
+    return emb * math.sqrt(emb.shape[-1]) if cfg.text_encoder in UNIT_NORM_ENCODERS else emb
+
 def stackgan_data(cfg: StackGANConfig, split: str='train', n: int|None=None, # images (built-in data only)
                  ) -> EmbeddedImages:
     "Images at Stage-II size with their precomputed text embeddings, for `cfg.data`."
@@ -230,13 +252,12 @@ def stackgan_data(cfg: StackGANConfig, split: str='train', n: int|None=None, # i
         from t2ilab.data import make_shapes
         ds = make_shapes(split, n=n or cfg.n_train, size=cfg.size2, channels=3, text='long', seed=cfg.seed)
         if cfg.large_only: ds = ds.subset(ds.attrs['size'] == ds.attrs['size'].max())   # the big shapes only
-        return EmbeddedImages(ds, embed_texts(text_encoder_for(cfg), ds.long))
+        return EmbeddedImages(ds, embed_captions(cfg, ds.long))
     if cfg.data == 'cub':
         from t2ilab.data import load_cub
         ds = load_cub(split, size=cfg.size2, embeddings=cfg.text_encoder == 'char-cnn-rnn')
         if ds.embeddings is not None: return EmbeddedImages(ds, ds.embeddings)
-        enc = text_encoder_for(cfg, get_device())
-        return EmbeddedImages(ds, torch.stack([embed_texts(enc, caps) for caps in ds.all_texts]))
+        return EmbeddedImages(ds, torch.stack([embed_captions(cfg, caps, get_device()) for caps in ds.all_texts]))
     raise T2IError(f"unknown data {cfg.data!r}; use 'shapes' or 'cub'")
 
 # %% ../nbs/50_stackgan.ipynb #e2bd42c7
@@ -248,11 +269,11 @@ def to_unit(x: torch.Tensor) -> torch.Tensor: return ((x + 1) / 2).clamp(0, 1)  
 
 def stage1_models(cfg: StackGANConfig, text_dim: int) -> dict[str, nn.Module]:
     return {'gen': StageIGenerator(text_dim, cfg.c_dim, cfg.z_dim, cfg.gf1, cfg.size1, cfg.ca),
-            'disc': MatchingDiscriminator(text_dim, cfg.compress_dim, cfg.df1, cfg.size1)}
+            'disc': MatchingDiscriminator(text_dim, cfg.compress_dim, cfg.df1, cfg.size1, norm=cfg.d_norm)}
 
 def stage2_models(cfg: StackGANConfig, text_dim: int) -> dict[str, nn.Module]:
     return {'gen': StageIIGenerator(text_dim, cfg.c_dim, cfg.gf2, cfg.n_res, cfg.size1, cfg.size2, cfg.ca),
-            'disc': MatchingDiscriminator(text_dim, cfg.compress_dim, cfg.df2, cfg.size2)}
+            'disc': MatchingDiscriminator(text_dim, cfg.compress_dim, cfg.df2, cfg.size2, norm=cfg.d_norm)}
 
 def adam_pair(models: dict, cfg: StackGANConfig) -> dict:
     "One Adam per network, lr = cfg.lr, betas (β1, 0.999); only parameters that require gradients."
@@ -310,19 +331,21 @@ def mean_pairwise_distance(images: torch.Tensor # (K,C,H,W) samples for ONE capt
 
 @torch.no_grad()
 def evaluate_models(models: dict, data: EmbeddedImages, # held-out images with their captions' embeddings
-                    n: int=256, per_caption: int=8, n_captions: int=16) -> dict:
+                    n: int=256, per_caption: int=8, n_captions: int=16,
+                    draws: int=1) -> dict: # noise draws per caption for the accuracies (one draw of 256 wobbles by a few points)
     "Caption accuracy (oracle; colour+shape and all attributes) of each stage, and diversity of Stage-I samples."
     from t2ilab.metrics import caption_accuracy
     for m in models.values(): m.eval()
     n, dev = min(n, len(data)), next(models['gen'].parameters()).device
     emb = data.embeddings[:n, 0].to(dev)
-    low, high = run_stages(models, emb)
-    low, high = low.cpu(), (high.cpu() if high is not None else None)
+    runs = [run_stages(models, emb) for _ in range(draws)]
+    low = torch.cat([r[0].cpu() for r in runs])
+    high = torch.cat([r[1].cpu() for r in runs]) if runs[0][1] is not None else None
     out = {}
     div = [mean_pairwise_distance(run_stages(models, emb[i:i + 1].expand(per_caption, -1), 1)[0].cpu()) for i in range(min(n_captions, n))]
     out['diversity_stage1'] = sum(div) / len(div)
     if 'colour' not in getattr(data.base, 'attrs', {}): return out      # real data: the oracle reads only the built-in world
-    attrs = {k: v[:n] for k, v in data.base.attrs.items()}
+    attrs = {k: v[:n].repeat(draws) for k, v in data.base.attrs.items()}
     for name, imgs in (('stage1', low), ('stage2', high)):
         if imgs is None: continue
         out[f'caption_accuracy_{name}'] = caption_accuracy(imgs, attrs, keys=('colour', 'shape'))
@@ -366,6 +389,33 @@ def load_stage1(path: str|Path) -> tuple[StageIGenerator, StackGANConfig]:
     load_models({'gen': g}, ckpt, path)
     return g, cfg
 
+# %% ../nbs/50_stackgan.ipynb #c8bb0180
+def tiny_stackgan_path() -> Path:
+    "Where the StackGAN trained at the `tiny` preset ships: t2ilab/weights/stackgan_tiny.pt."
+    import importlib.util
+    return Path(importlib.util.find_spec('t2ilab').origin).parent / 'weights' / 'stackgan_tiny.pt'
+
+def save_stackgan_weights(path: str|Path, cfg: StackGANConfig, stage1: nn.Module, stage2: nn.Module,
+                          stage1_no_ca: nn.Module|None=None, # the same Stage-I trained with CA off (the ablation)
+                          **extra) -> Path: # plain facts to keep with the weights (training times, ...)
+    "The generators of a trained StackGAN in half precision: a `stackgan` checkpoint that `generate_stackgan` reads."
+    from t2ilab.train import save_checkpoint
+    half = lambda m: {k: (v.detach().half() if v.is_floating_point() else v).cpu() for k, v in m.state_dict().items()}
+    models = {'stage1': half(stage1), 'gen': half(stage2), **({'stage1_no_ca': half(stage1_no_ca)} if stage1_no_ca else {})}
+    return save_checkpoint(path, {'kind': 'stackgan', 'step': cfg.steps2, 'config': cfg.to_dict(), 'config_class': 'StackGANConfig',
+                                  'models': models, 'history': [], 'extra': {'text_dim': stage1.ca.fc.in_features, **extra}})
+
+def load_tiny_stackgan(path: str|Path|None=None # default: the shipped file
+                      ) -> tuple[dict, StackGANConfig, dict]:
+    "Frozen generators {'stage1', 'gen' (Stage-II), 'stage1_no_ca'}, the config and the stored facts of a `save_stackgan_weights` file."
+    path = Path(path or tiny_stackgan_path())
+    state = load_checkpoint(path, kind='stackgan')
+    cfg, text_dim = StackGANConfig.from_dict(state['config']), state['extra']['text_dim']
+    models = {'stage1': stage1_models(cfg, text_dim)['gen'], 'gen': stage2_models(cfg, text_dim)['gen']}
+    if 'stage1_no_ca' in state['models']: models['stage1_no_ca'] = stage1_models(dataclasses.replace(cfg, ca=False), text_dim)['gen']
+    load_models(models, state, path)
+    return {k: freeze(m) for k, m in models.items()}, cfg, state['extra']
+
 # %% ../nbs/50_stackgan.ipynb #cd989775
 def train_stackgan(cfg: StackGANConfig, out_dir: Path, resume: bool=False,
                    stage: int=0, # 1: Stage-I only; 2: Stage-II only (needs out_dir/stage1/checkpoint.pt); 0: both in turn
@@ -396,11 +446,11 @@ def generate_stackgan(ckpt: Path, prompts: list[str], seed: int=0) -> torch.Tens
         raise T2IError(f"{ckpt} holds a {state.get('kind')!r} model, not a StackGAN; pass DIR/checkpoint.pt (Stage-II) "
                        f"or DIR/stage1/checkpoint.pt (Stage-I) written by `t2ilab train stackgan`")
     cfg = StackGANConfig.from_dict(state['config']); text_dim = state['extra']['text_dim']
-    models = stage1_models(cfg, text_dim) if state['kind'] == 'stackgan-stage1' else \
-             {**stage2_models(cfg, text_dim), 'stage1': stage1_models(cfg, text_dim)['gen']}
+    models = {'gen': stage1_models(cfg, text_dim)['gen']} if state['kind'] == 'stackgan-stage1' else \
+             {'gen': stage2_models(cfg, text_dim)['gen'], 'stage1': stage1_models(cfg, text_dim)['gen']}   # generators only
     load_models(models, state, ckpt)
     if cfg.data == 'shapes': ShapeColourKeywords().encode(prompts)   # the built-in world's words only: T2IError otherwise
-    emb = text_encoder_for(cfg).encode(prompts).float()
+    emb = embed_captions(cfg, prompts)
     seed_everything(seed)
     for m in models.values(): m.eval()
     low, high = run_stages(models, emb)
@@ -411,4 +461,4 @@ from .cli import Chapter, register_chapter
 register_chapter(Chapter('stackgan', 'StackGAN: Stage-I and Stage-II with conditioning augmentation', StackGANConfig,
                          train_stackgan, generate_stackgan,
                          train_args=[(('--stage',), dict(type=int, default=0, help='1 or 2; 0 trains both in turn'))],
-                         demo_preset='tiny', order=50))
+                         demo_preset='demo', order=50))

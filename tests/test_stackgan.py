@@ -98,9 +98,15 @@ def text_matters(D):
     with torch.no_grad(): return (D(img, torch.randn(4, 18)) - D(img, torch.randn(4, 18))).abs().mean().item() > 1e-5
 
 def test_discriminator_reads_text():
-    assert text_matters(S.MatchingDiscriminator(18, 8, 8, 16))
+    for norm in ('batch', 'spectral'): assert text_matters(S.MatchingDiscriminator(18, 8, 8, 16, norm=norm)), norm
 
 def test_text_blind_discriminator_is_caught():
     class Blind(S.MatchingDiscriminator):
         def forward(self, img, emb): return super().forward(img, torch.zeros_like(emb))
-    assert not text_matters(Blind(18, 8, 8, 16))
+    for norm in ('batch', 'spectral'): assert not text_matters(Blind(18, 8, 8, 16, norm=norm)), norm
+
+def test_shipped_weights_generate():
+    "The tiny weights ship with the package and load as a Stage-II checkpoint: 64 px images from a prompt."
+    assert S.tiny_stackgan_path().stat().st_size < 2e6
+    imgs = S.generate_stackgan(S.tiny_stackgan_path(), ['a large red circle in the centre on a black background'] * 2)
+    assert imgs.shape == (2, 3, 64, 64) and 0 <= imgs.min() and imgs.max() <= 1
