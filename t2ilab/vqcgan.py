@@ -13,15 +13,15 @@ from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 from .core import Config, T2IError, seed_everything, get_device
-from .train import Trainer, load_checkpoint, load_models
+from .train import Trainer, load_checkpoint, load_models, save_checkpoint
 
 # %% auto #0
-__all__ = ['PAD', 'UNK', 'SAMPLE_CAPTIONS', 'COCO_PROMPTS', 'CaptionVocab', 'TokenisedCaptions', 'AttentionTextEncoder',
-           'VQOutput', 'VectorQuantizer', 'straight_through_gap', 'CondGenerator', 'CondDiscriminator',
-           'condition_sensitivity', 'VQCGANConfig', 'TextCondition', 'TextConditioner', 'vqcgan_step',
-           'ClipTokenFeatures', 'ClipTokenised', 'load_data', 'build_models', 'build_run', 'encode_prompts',
-           'generate_images', 'codebook_stats', 'evaluate_run', 'train_vqcgan', 'load_vqcgan', 'generate_vqcgan',
-           'top_attended_words']
+__all__ = ['PAD', 'UNK', 'SAMPLE_CAPTIONS', 'COCO_PROMPTS', 'TOKEN_FEATURES', 'CaptionVocab', 'TokenisedCaptions',
+           'AttentionTextEncoder', 'VQOutput', 'VectorQuantizer', 'straight_through_gap', 'CondGenerator',
+           'CondDiscriminator', 'condition_sensitivity', 'VQCGANConfig', 'TextCondition', 'TextConditioner',
+           'vqcgan_step', 'TokenFeatures', 'ClipTokenised', 'load_data', 'build_models', 'build_run', 'encode_prompts',
+           'generate_images', 'codebook_stats', 'evaluate_models', 'evaluate_run', 'train_vqcgan', 'load_vqcgan',
+           'save_vqcgan_weights', 'tiny_weights_path', 'generate_vqcgan', 'top_attended_words']
 
 # %% ../nbs/20_vqcgan.ipynb #1b99d4ec
 def _bpe():
@@ -251,7 +251,7 @@ class VQCGANConfig(Config):
     n_eval: int = 500             # validation captions generated for the metrics
     coco_fraction: float = 1.0
     image_size: int = 64
-    text_features: str = 'embed'  # 'embed': own embeddings of CLIP's BPE tokens; 'clip': frozen CLIP ViT-B/32 token features
+    text_features: str = 'embed'  # 'embed': own embeddings of CLIP's BPE tokens; or a frozen CLIP's token features: 'tiny-clip', 'clip-vit-b32'
     max_tokens: int = 77
     embed_dim: int = 64
     heads: int = 4                # attention heads = discrete codes per caption
@@ -268,8 +268,9 @@ class VQCGANConfig(Config):
     mismatch: bool = True         # real image + another image's caption is a fake
     adam_beta1: float = 0.5
     presets: ClassVar[dict] = {
-        'tiny': dict(steps=800, batch_size=32, lr=1e-3, d_width=8, log_every=50, ckpt_every=0, amp=False),
-        'paper': dict(data='coco', text_features='clip', steps=60_000, batch_size=64, lr=2e-4, heads=8, code_dim=64,
+        'tiny': dict(image_size=32, steps=8000, batch_size=32, lr=1e-3, d_width=8, log_every=50, ckpt_every=0, amp=False),  # the shipped weights
+        'demo': dict(image_size=32, steps=600, batch_size=32, lr=1e-3, d_width=8, log_every=50, ckpt_every=0, amp=False),   # a short live run
+        'paper': dict(data='coco', text_features='clip-vit-b32', steps=60_000, batch_size=64, lr=2e-4, heads=8, code_dim=64,
                       codebook_size=512, embed_dim=256, z_dim=100, g_width=64, d_width=64, rec_weight=1.0,
                       log_every=200, sample_every=2000, ckpt_every=2000, n_eval=5000),
     }
@@ -344,21 +345,29 @@ SAMPLE_CAPTIONS = ('a large red circle in the centre on a black background', 'a 
                    'a large orange plus in the centre on a dark green background', 'a large white cross in the centre on a grey background')
 COCO_PROMPTS = ('Dog wearing sunglasses', 'Green forest with river')
 
-class ClipTokenFeatures:
-    "Frozen CLIP ViT-B/32 text tower as a token-feature extractor: clip ids (B,77) → features (B,77,512), mask (B,77)."
-    def __init__(self, device='cpu'):
-        import clip
-        try: model, _ = clip.load('ViT-B/32', device=device)
-        except Exception as e:
-            raise T2IError(f"could not load CLIP ViT-B/32 ({str(e).splitlines()[0][:120]}); it is downloaded on first use — "
-                           "run the paper preset where the internet is reachable (Colab), or use --preset tiny") from None
-        self.model = model.eval().requires_grad_(False); self.dim = model.text_projection.shape[0]
+TOKEN_FEATURES = ('tiny-clip', 'clip-vit-b32')   # frozen CLIP text towers of t2ilab.text.get_text_encoder, read per token
+
+class TokenFeatures:
+    "A frozen CLIP text tower from `t2ilab.text.get_text_encoder`, read per token: CLIP ids (B,77) → features (B,L,width), mask (B,L)."
+    def __init__(self, name: str='clip-vit-b32', # one of TOKEN_FEATURES
+                 device='cpu'):
+        from t2ilab.text import get_text_encoder
+        if name not in TOKEN_FEATURES: raise T2IError(f"no token features called {name!r}; use 'embed' or one of {', '.join(TOKEN_FEATURES)}")
+        self.name, self.model = name, get_text_encoder(name, device).model      # the shared loader: cache, offline errors
+        self.tiny = hasattr(self.model, 'text')                                  # TinyCLIP keeps its text tower in .text
+        self.dim = (self.model.text if self.tiny else self.model).text_projection.shape[0]
+
     @torch.no_grad()
     def __call__(self, ids):
-        m = self.model
+        mask = torch.arange(ids.shape[1], device=ids.device)[None] <= ids.argmax(-1)[:, None]   # up to the end-of-text token
+        if self.tiny:
+            t = self.model.text
+            x = t.token_embedding(t.token_lookup[ids]) + t.positional_embedding[:ids.shape[1]]
+            for block in t.blocks: x = block(x, mask)
+            return t.ln_final(x), mask
+        m = self.model                                                           # OpenAI CLIP: causal mask over all 77 positions
         x = m.token_embedding(ids).type(m.dtype) + m.positional_embedding.type(m.dtype)
         x = m.transformer(x.permute(1, 0, 2)).permute(1, 0, 2)
-        mask = torch.arange(ids.shape[1], device=ids.device)[None] <= ids.argmax(-1)[:, None]   # up to the end-of-text token
         return m.ln_final(x).float(), mask
 
 class ClipTokenised(Dataset):
@@ -372,7 +381,7 @@ class ClipTokenised(Dataset):
         return img, self.tokens[i], attrs
 
 def load_data(cfg: VQCGANConfig, split: str='train'):
-    "The run's image–caption data set: built-in shapes (64 px RGB, long captions) or COCO captions."
+    "The run's image–caption data set: built-in shapes (RGB at `image_size`, long captions) or COCO captions."
     if cfg.data == 'shapes':
         from t2ilab.data import make_shapes
         n = cfg.n_train if split == 'train' else cfg.n_eval
@@ -395,11 +404,9 @@ def build_run(cfg: VQCGANConfig, # the run
     seed_everything(cfg.seed)
     device = torch.device(device) if device else get_device()
     train_ds = load_data(cfg, 'train')
-    if cfg.text_features == 'clip':
-        feats = ClipTokenFeatures(device); data, vocab, in_dim = ClipTokenised(train_ds), None, feats.dim
-    elif cfg.text_features == 'embed':
+    if cfg.text_features == 'embed':
         feats, vocab = None, CaptionVocab.from_texts(train_ds.texts); data, in_dim = TokenisedCaptions(train_ds, vocab, cfg.max_tokens), None
-    else: raise T2IError(f"unknown text_features {cfg.text_features!r}; use 'embed' or 'clip'")
+    else: feats = TokenFeatures(cfg.text_features, device); data, vocab, in_dim = ClipTokenised(train_ds), None, feats.dim
     models = build_models(cfg, len(vocab) if vocab else 1, in_dim)
     adam = lambda ps: torch.optim.Adam(ps, cfg.lr, betas=(cfg.adam_beta1, 0.999))
     opts = {'gen': adam([p for k in ('gen', 'text') for p in models[k].parameters() if p.requires_grad]),  # G + text + codebook
@@ -446,17 +453,16 @@ def codebook_stats(text_model: TextConditioner, inputs) -> dict:
             'perplexity': float(torch.exp(-(p[p > 0] * p[p > 0].log()).sum())),
             'distinct_code_tuples': len({tuple(c) for c in codes.tolist()})}
 
-def evaluate_run(trainer: Trainer, # a trained run (from build_run)
-                 eval_ds=None, # default: the validation split of the run's data
-                ) -> dict:
-    "Caption accuracy (oracle), FID (oracle features) and codebook statistics on validation captions."
+def evaluate_models(models: dict, vocab: CaptionVocab|None, cfg: VQCGANConfig, # a run's models (from build_run or load_vqcgan)
+                    eval_ds=None, # default: the validation split of the run's data
+                    device='cpu', text_features=None) -> tuple[dict, torch.Tensor]:
+    "Caption accuracy (oracle), FID (oracle features) and codebook statistics on validation captions; and the images."
     from t2ilab import metrics as M
-    cfg = trainer.cfg; eval_ds = eval_ds if eval_ds is not None else load_data(cfg, 'valid')
-    with torch.random.fork_rng(): 
+    eval_ds = eval_ds if eval_ds is not None else load_data(cfg, 'valid')
+    with torch.random.fork_rng():                       # fixed noise, and the caller's random stream untouched
         torch.manual_seed(cfg.seed + 999)
-        fake = generate_images(trainer.models, list(eval_ds.texts), trainer.vocab, cfg, trainer.device, trainer.text_features)
-    inputs = encode_prompts(list(eval_ds.texts), trainer.vocab, cfg, trainer.device, trainer.text_features)
-    out = codebook_stats(trainer.models['text'], inputs)
+        fake = generate_images(models, list(eval_ds.texts), vocab, cfg, device, text_features)
+    out = codebook_stats(models['text'], encode_prompts(list(eval_ds.texts), vocab, cfg, device, text_features))
     real = torch.stack([eval_ds[i][0] for i in range(len(eval_ds))])
     if cfg.data == 'shapes':
         acc = M.attribute_accuracy(fake, eval_ds.attrs)
@@ -464,8 +470,15 @@ def evaluate_run(trainer: Trainer, # a trained run (from build_run)
                'caption_accuracy_all': M.caption_accuracy(fake, eval_ds.attrs), **{f'acc_{k}': v for k, v in acc.items()},
                'reject_rate': M.reject_rate(fake), 'fid_oracle': float(M.fid(real, fake, 'oracle')), **out}
     else: out = {'fid_inception': float(M.fid(real, fake, 'inception')), **out}
-    trainer.eval_images = fake
+    return out, fake
+
+def evaluate_run(trainer: Trainer, # a trained run (from build_run)
+                 eval_ds=None, # default: the validation split of the run's data
+                ) -> dict:
+    "`evaluate_models` of a live run; the images are kept in `trainer.eval_images`."
+    out, trainer.eval_images = evaluate_models(trainer.models, trainer.vocab, trainer.cfg, eval_ds, trainer.device, trainer.text_features)
     return out
+
 
 # %% ../nbs/20_vqcgan.ipynb #97ea6f00
 def train_vqcgan(cfg: VQCGANConfig, out_dir: Path, resume: bool=False) -> dict:
@@ -481,10 +494,23 @@ def load_vqcgan(ckpt: str|Path, device='cpu') -> tuple[dict, CaptionVocab|None, 
     cfg = VQCGANConfig.from_dict(state['config'])
     bpe = state.get('extra', {}).get('vocab')
     vocab = CaptionVocab(bpe) if bpe is not None else None
-    feats = ClipTokenFeatures(device) if cfg.text_features == 'clip' else None
+    feats = TokenFeatures(cfg.text_features, device) if cfg.text_features != 'embed' else None
     models = build_models(cfg, len(vocab) if vocab else 1, feats.dim if feats else None)
     load_models(models, state, ckpt)
     return {k: m.to(device) for k, m in models.items()}, vocab, cfg, feats
+
+def save_vqcgan_weights(tr: Trainer, path: str|Path, # where to write (e.g. `tiny_weights_path()`)
+                        **extra) -> Path: # plain facts to keep with the weights
+    "A small checkpoint of a run: weights in half precision (no optimiser state), config, vocabulary, step, history, time."
+    half = lambda sd: {k: v.detach().half().cpu() if v.is_floating_point() else v.cpu() for k, v in sd.items()}
+    return save_checkpoint(path, {'kind': 'vqcgan', 'step': tr.step, 'config': tr.cfg.to_dict(), 'config_class': type(tr.cfg).__name__,
+                                  'models': {k: half(m.state_dict()) for k, m in tr.models.items()}, 'history': tr.history,
+                                  'extra': {**tr.extra, 'train_s': tr.train_s, 'device': str(tr.device), 'threads': torch.get_num_threads(), **extra}})
+
+def tiny_weights_path(quantize: bool=True) -> Path:
+    "Where the `tiny` runs ship: t2ilab/weights/vqcgan_tiny.pt (VQ-CGAN) and vqcgan_baseline_tiny.pt (no quantiser)."
+    import importlib.util
+    return Path(importlib.util.find_spec('t2ilab').origin).parent / 'weights' / f"vqcgan{'' if quantize else '_baseline'}_tiny.pt"
 
 def generate_vqcgan(ckpt: Path, prompts: list[str], seed: int=0) -> torch.Tensor:
     "CLI entry: images (B,3,H,W) in [0,1] for `prompts` from a checkpoint."
@@ -495,7 +521,7 @@ def generate_vqcgan(ckpt: Path, prompts: list[str], seed: int=0) -> torch.Tensor
 # %% ../nbs/20_vqcgan.ipynb #2d510aff
 from .cli import Chapter, register_chapter
 register_chapter(Chapter('vqcgan', 'VQ-CGAN: attention text encoder, quantised text codes, conditional DCGAN',
-                         VQCGANConfig, train_vqcgan, generate_vqcgan, order=20))
+                         VQCGANConfig, train_vqcgan, generate_vqcgan, demo_preset='demo', order=20))
 
 # %% ../nbs/20_vqcgan.ipynb #a2fd7e79
 @torch.no_grad()
