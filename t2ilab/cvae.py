@@ -386,7 +386,7 @@ def train_cvae(cfg: CVAEConfig, out_dir: str|Path, resume: bool=False) -> dict:
     if resume: tr.resume()
     tr.fit()
     test_ds = load_data(cfg, 'test', tr.encoder)
-    return evaluate_model(tr.models['cvae'], cfg, test_ds, tr.parser)
+    return {**evaluate_model(tr.models['cvae'], cfg, test_ds, tr.parser), 'train_s': round(tr.train_s, 1)}   # train_s: all fits, resumes included
 
 def load_cvae(ckpt: str|Path) -> tuple[nn.Module, CVAEConfig, object]:
     "(model, config, parser or text encoder) from a checkpoint written by train_cvae."
