@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #de8d3869
 from __future__ import annotations
-import os, sys, random, dataclasses, json, math, functools
+import os, sys, random, dataclasses, json, math, functools, importlib.util
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
@@ -13,9 +13,9 @@ import torch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['IN_TEST', 'IN_COLAB', 'T2IError', 'get_device', 'seed_everything', 'Config', 'to_pil', 'from_pil', 'make_grid_image',
-           'save_images', 'show_images', 'atomic_write', 'write_json', 'read_weights_file', 'frozen_from',
-           'load_cached', 'load_shipped']
+__all__ = ['IN_TEST', 'IN_COLAB', 'WEIGHTS_DIR', 'T2IError', 'get_device', 'seed_everything', 'Config', 'to_pil', 'from_pil',
+           'make_grid_image', 'save_images', 'show_images', 'atomic_write', 'write_json', 'half_state',
+           'read_weights_file', 'frozen_from', 'load_cached', 'load_shipped']
 
 # %% ../nbs/00_core.ipynb #c8884ed4
 class T2IError(Exception):
@@ -152,6 +152,12 @@ def write_json(path: str|Path, obj) -> Path:
     return atomic_write(path, json.dumps(obj, indent=2, default=str) + '\n')
 
 # %% ../nbs/00_core.ipynb #f7010d77
+WEIGHTS_DIR = Path(importlib.util.find_spec('t2ilab').origin).parent / 'weights'   # the course's own model files, inside the package
+
+def half_state(state_dict: dict) -> dict:
+    "A state dict to ship: floating tensors in half precision, everything detached and on the CPU."
+    return {k: (v.detach().half() if v.is_floating_point() else v.detach()).cpu() for k, v in state_dict.items()}
+
 def read_weights_file(path: str|Path, # the file
                       fmt: str, # the `format` marker it must carry, e.g. 't2ilab-oracle-v1'
                       what: str, # what it holds, for the messages: 'oracle', 'tiny CLIP', ...

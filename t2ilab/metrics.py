@@ -11,18 +11,18 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import Config, T2IError, IN_TEST, get_device, seed_everything, atomic_write, write_json, read_weights_file, frozen_from, load_shipped, load_cached
+from .core import Config, T2IError, IN_TEST, get_device, seed_everything, atomic_write, write_json, read_weights_file, frozen_from, load_shipped, load_cached, WEIGHTS_DIR
 from .data import (make_shapes, ImageTextDataset, ATTRIBUTES, GREY_ATTRIBUTES, SHAPES, COLOURS, SIZES,
                          POSITIONS, BACKGROUNDS)
 
 # %% auto #0
-__all__ = ['ORACLE_SIZE', 'WEIGHTS_DIR', 'ORACLE_WEIGHTS', 'ORACLE_FORMAT', 'ORACLE_POOL', 'ORACLE_CHECKS', 'CLIP_MEAN',
-           'CLIP_STD', 'mse_per_pixel', 'mse_per_image', 'ssim', 'to_oracle_input', 'ShapeOracle', 'gaussian_blur',
-           'degrade', 'noise_images', 'blob_images', 'mixture_images', 'blank_images', 'negative_images',
-           'oracle_training_pool', 'OracleConfig', 'oracle_step', 'train_oracle', 'save_oracle', 'load_oracle',
-           'oracle_outputs', 'read_attributes', 'caption_accuracy', 'attribute_accuracy', 'reject_rate',
-           'evaluate_oracle', 'format_oracle_report', 'describe_reading', 'OracleFeatures', 'inception_weights_path',
-           'InceptionFeatures', 'feature_extractor', 'format_fid', 'FIDResult', 'fid', 'clip_preprocess', 'clip_score']
+__all__ = ['ORACLE_SIZE', 'ORACLE_WEIGHTS', 'ORACLE_FORMAT', 'ORACLE_POOL', 'ORACLE_CHECKS', 'CLIP_MEAN', 'CLIP_STD',
+           'mse_per_pixel', 'mse_per_image', 'ssim', 'to_oracle_input', 'ShapeOracle', 'gaussian_blur', 'degrade',
+           'noise_images', 'blob_images', 'mixture_images', 'blank_images', 'negative_images', 'oracle_training_pool',
+           'OracleConfig', 'oracle_step', 'train_oracle', 'save_oracle', 'load_oracle', 'oracle_outputs',
+           'read_attributes', 'caption_accuracy', 'attribute_accuracy', 'reject_rate', 'evaluate_oracle',
+           'format_oracle_report', 'describe_reading', 'OracleFeatures', 'inception_weights_path', 'InceptionFeatures',
+           'feature_extractor', 'format_fid', 'FIDResult', 'fid', 'clip_preprocess', 'clip_score']
 
 # %% ../nbs/03_metrics.ipynb #47d389ba
 def _as_images(x, name='images') -> torch.Tensor:
@@ -64,7 +64,6 @@ def ssim(x: torch.Tensor, # (B,C,H,W) images in [0,1]
 
 # %% ../nbs/03_metrics.ipynb #b1244df9
 ORACLE_SIZE = 32                        # the oracle's working resolution
-WEIGHTS_DIR = Path(importlib.util.find_spec('t2ilab').origin).parent / 'weights'   # inside the installed package
 ORACLE_WEIGHTS = WEIGHTS_DIR / 'oracle.pt'
 ORACLE_FORMAT = 't2ilab-oracle-v1'
 

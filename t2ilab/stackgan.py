@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import Dataset
-from .core import Config, T2IError, seed_everything, get_device
+from .core import Config, T2IError, seed_everything, get_device, WEIGHTS_DIR, half_state
 from .train import Trainer, load_checkpoint, load_models
 from .text import TextEncoder, KeywordParser, SHAPE_PARSER, get_text_encoder
 from .data import COLOURS
@@ -392,15 +392,14 @@ def load_stage1(path: str|Path) -> tuple[StageIGenerator, StackGANConfig]:
 # %% ../nbs/50_stackgan.ipynb #c8bb0180
 def tiny_stackgan_path() -> Path:
     "Where the StackGAN trained at the `tiny` preset ships: t2ilab/weights/stackgan_tiny.pt."
-    import importlib.util
-    return Path(importlib.util.find_spec('t2ilab').origin).parent / 'weights' / 'stackgan_tiny.pt'
+    return WEIGHTS_DIR / 'stackgan_tiny.pt'
 
 def save_stackgan_weights(path: str|Path, cfg: StackGANConfig, stage1: nn.Module, stage2: nn.Module,
                           stage1_no_ca: nn.Module|None=None, # the same Stage-I trained with CA off (the ablation)
                           **extra) -> Path: # plain facts to keep with the weights (training times, ...)
     "The generators of a trained StackGAN in half precision: a `stackgan` checkpoint that `generate_stackgan` reads."
     from t2ilab.train import save_checkpoint
-    half = lambda m: {k: (v.detach().half() if v.is_floating_point() else v).cpu() for k, v in m.state_dict().items()}
+    half = lambda m: half_state(m.state_dict())
     models = {'stage1': half(stage1), 'gen': half(stage2), **({'stage1_no_ca': half(stage1_no_ca)} if stage1_no_ca else {})}
     return save_checkpoint(path, {'kind': 'stackgan', 'step': cfg.steps2, 'config': cfg.to_dict(), 'config_class': 'StackGANConfig',
                                   'models': models, 'history': [], 'extra': {'text_dim': stage1.ca.fc.in_features, **extra}})

@@ -13,7 +13,7 @@ from typing import Callable, ClassVar, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from .core import T2IError, Config, IN_TEST, atomic_write, seed_everything, read_weights_file, frozen_from, load_shipped
+from .core import T2IError, Config, IN_TEST, atomic_write, seed_everything, read_weights_file, frozen_from, load_shipped, WEIGHTS_DIR
 from .data import (SHAPES, SHAPE_WORDS, COLOURS, SIZES, POSITIONS, BACKGROUNDS, ATTRIBUTES, FASHION_CLASSES,
                          make_shapes)
 from .metrics import clip_preprocess, CLIP_MEAN, CLIP_STD   # one CLIP preprocessing for the course, shared with clip_score
@@ -21,12 +21,12 @@ _all_ = ['clip_preprocess', 'CLIP_MEAN', 'CLIP_STD']
 
 # %% auto #0
 __all__ = ['FASHION_KEYWORDS', 'FASHION_PARSER', 'SHAPE_KEYWORDS', 'SHAPE_IGNORE', 'SHAPE_PARSER', 'CLIP_CACHE', 'PROMPT_WORDS',
-           'NAMED_BY_SHORT', 'WEIGHTS_DIR', 'TINY_CLIP_WEIGHTS', 'TINY_CLIP_FORMAT', 'TEXT_ENCODERS', 'TextEncoder',
-           'check_prompts', 'words_of', 'KeywordParser', 'count_tokens', 'split_for_clip', 'ClipTextEncoder',
-           'load_openai_clip', 'caption_matches', 'clip_loss', 'Block', 'TinyTextTower', 'conv_block', 'TinyVisual',
-           'TinyCLIPConfig', 'TinyCLIP', 'caption_vocabulary', 'MixedCaptions', 'degrade', 'tiny_clip_step',
-           'train_tiny_clip', 'save_tiny_clip', 'load_tiny_clip', 'embed_images', 'retrieval_top1',
-           'zero_shot_colour_shape', 'get_text_encoder', 'clip_preprocess', 'CLIP_MEAN', 'CLIP_STD']
+           'NAMED_BY_SHORT', 'TINY_CLIP_WEIGHTS', 'TINY_CLIP_FORMAT', 'TEXT_ENCODERS', 'TextEncoder', 'check_prompts',
+           'words_of', 'KeywordParser', 'count_tokens', 'split_for_clip', 'ClipTextEncoder', 'load_openai_clip',
+           'caption_matches', 'clip_loss', 'Block', 'TinyTextTower', 'conv_block', 'TinyVisual', 'TinyCLIPConfig',
+           'TinyCLIP', 'caption_vocabulary', 'MixedCaptions', 'degrade', 'tiny_clip_step', 'train_tiny_clip',
+           'save_tiny_clip', 'load_tiny_clip', 'embed_images', 'retrieval_top1', 'zero_shot_colour_shape',
+           'get_text_encoder', 'clip_preprocess', 'CLIP_MEAN', 'CLIP_STD']
 
 # %% ../nbs/02_text.ipynb #f4458a87
 import clip  # OpenAI's package (pip: clip-anytorch): its tokenizer works offline, its weights download on first use
@@ -441,7 +441,6 @@ def train_tiny_clip(cfg: TinyCLIPConfig, # e.g. TinyCLIPConfig.preset('tiny')
     return model.eval()
 
 # %% ../nbs/02_text.ipynb #d55ea946
-WEIGHTS_DIR = Path(importlib.util.find_spec('t2ilab').origin).parent / 'weights'
 TINY_CLIP_WEIGHTS = WEIGHTS_DIR / 'tiny_clip.pt'
 TINY_CLIP_FORMAT = 't2ilab-tiny-clip-v1'
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import Config, T2IError, get_device, seed_everything, save_images
+from .core import Config, T2IError, get_device, seed_everything, save_images, WEIGHTS_DIR, half_state
 from .data import make_shapes, load_cifar10, load_fashion_mnist, ImageTextDataset, SHAPES, CIFAR10_CLASSES, FASHION_CLASSES
 from .train import Trainer, load_checkpoint, load_models
 
@@ -459,15 +459,14 @@ def save_ddpm_weights(tr: Trainer, path: str|Path, # where to write (e.g. `tiny_
                       **extra) -> Path: # plain facts to keep with the weights (training time, ...)
     "A small checkpoint of a DDPM run: its EMA weights in half precision, config, step and history; `load_model` reads it."
     from t2ilab.train import save_checkpoint
-    ema = {k: v.detach().half().cpu() for k, v in tr.models['ema'].state_dict().items()}
+    ema = half_state(tr.models['ema'].state_dict())
     return save_checkpoint(path, {'kind': 'ddpm', 'step': tr.step, 'config': tr.cfg.to_dict(), 'config_class': type(tr.cfg).__name__,
                                   'models': {'ema': ema}, 'history': tr.history,
                                   'extra': {'device': str(tr.device), 'threads': torch.get_num_threads(), **extra}})
 
 def tiny_ddpm_path() -> Path:
     "Where the DDPM trained at the `tiny` preset ships: t2ilab/weights/ddpm_tiny.pt (a t2ilab checkpoint, EMA weights only)."
-    import importlib.util
-    return Path(importlib.util.find_spec('t2ilab').origin).parent / 'weights' / 'ddpm_tiny.pt'
+    return WEIGHTS_DIR / 'ddpm_tiny.pt'
 
 def load_tiny_ddpm() -> tuple[UNet, DDPMConfig]:
     "The DDPM trained at the `tiny` preset that ships with the course."

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import Dataset
-from .core import Config, T2IError, seed_everything, get_device
+from .core import Config, T2IError, seed_everything, get_device, WEIGHTS_DIR, half_state
 from .train import Trainer, load_checkpoint, load_models, save_checkpoint
 
 # %% auto #0
@@ -502,15 +502,13 @@ def load_vqcgan(ckpt: str|Path, device='cpu') -> tuple[dict, CaptionVocab|None, 
 def save_vqcgan_weights(tr: Trainer, path: str|Path, # where to write (e.g. `tiny_weights_path()`)
                         **extra) -> Path: # plain facts to keep with the weights
     "A small checkpoint of a run: weights in half precision (no optimiser state), config, vocabulary, step, history, time."
-    half = lambda sd: {k: v.detach().half().cpu() if v.is_floating_point() else v.cpu() for k, v in sd.items()}
     return save_checkpoint(path, {'kind': 'vqcgan', 'step': tr.step, 'config': tr.cfg.to_dict(), 'config_class': type(tr.cfg).__name__,
-                                  'models': {k: half(m.state_dict()) for k, m in tr.models.items()}, 'history': tr.history,
+                                  'models': {k: half_state(m.state_dict()) for k, m in tr.models.items()}, 'history': tr.history,
                                   'extra': {**tr.extra, 'train_s': tr.train_s, 'device': str(tr.device), 'threads': torch.get_num_threads(), **extra}})
 
 def tiny_weights_path(quantize: bool=True) -> Path:
     "Where the `tiny` runs ship: t2ilab/weights/vqcgan_tiny.pt (VQ-CGAN) and vqcgan_baseline_tiny.pt (no quantiser)."
-    import importlib.util
-    return Path(importlib.util.find_spec('t2ilab').origin).parent / 'weights' / f"vqcgan{'' if quantize else '_baseline'}_tiny.pt"
+    return WEIGHTS_DIR / f"vqcgan{'' if quantize else '_baseline'}_tiny.pt"
 
 def generate_vqcgan(ckpt: Path, prompts: list[str], seed: int=0) -> torch.Tensor:
     "CLI entry: images (B,3,H,W) in [0,1] for `prompts` from a checkpoint."

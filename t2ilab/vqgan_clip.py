@@ -148,7 +148,7 @@ def vqgan_trainer(cfg: VQGANConfig, # e.g. VQGANConfig.preset('tiny')
                    scheds={'vqgan': torch.optim.lr_scheduler.LambdaLR(opt, cosine)}, kind='vqgan', device=device or 'cpu', progress=progress)
 
 # %% ../nbs/40_vqgan_clip.ipynb #3fb7fc3e
-from .metrics import WEIGHTS_DIR
+from .core import WEIGHTS_DIR, half_state
 TINY_VQGAN_WEIGHTS = WEIGHTS_DIR / 'tiny_vqgan.pt'
 TINY_VQGAN_FORMAT = 't2ilab-tiny-vqgan-v1'
 
@@ -167,7 +167,7 @@ def centre_latent(vqgan: nn.Module, background: Sequence[float]=(0., 0., 0.), # 
 
 def save_tiny_vqgan(trainer: Trainer, path: str|Path=TINY_VQGAN_WEIGHTS, info: dict|None=None) -> Path:
     "Write a trained tiny VQGAN's weights (float16), config and log for `load_vqgan('tiny')`."
-    sd = {k: (v.half() if v.is_floating_point() else v) for k, v in trainer.models['vqgan'].state_dict().items()}
+    sd = half_state(trainer.models['vqgan'].state_dict())
     buf = io.BytesIO()
     torch.save({'format': TINY_VQGAN_FORMAT, 'config': trainer.cfg.to_dict(), 'state_dict': sd,
                 'history': trainer.history, 'info': info or {}}, buf)
