@@ -41,21 +41,23 @@ class StackGANConfig(Config):
     compress_dim: int = 16          # D's compressed text embedding (paper 128)
     gf1: int = 64                   # Stage-I G channels at 4×4 (paper 1024)
     df1: int = 32                   # Stage-I D channels of its first conv (paper 64)
-    gf2: int = 8                    # Stage-II G channels of its first conv (paper 128)
+    gf2: int = 16                   # Stage-II G channels of its first conv (paper 128)
     df2: int = 8                    # Stage-II D channels of its first conv (paper 64)
     n_res: int = 2                  # Stage-II residual blocks (paper 4)
+    n_down2: int = 1                # Stage-II image encoder's stride-2 convs (paper 2: 64 → 16 px; tiny 1: 16 → 8 px)
     d_norm: str = 'spectral'        # discriminators: 'spectral' (spectral norm, no BatchNorm) or 'batch' (the paper's)
+    d_project: bool = True          # discriminators: add a projection term ⟨P φ_t, Σ features⟩; False: the paper's concat only
     kl_weight: float = 2.0          # λ of the KL term (StackGAN's reference value)
     ca: bool = True                 # conditioning augmentation; False: ĉ = μ, no KL term (the ablation)
     beta1: float = 0.5              # Adam β1, both stages
     steps2: int = 200               # Stage-II steps (`steps` counts Stage-I's)
     lr2: float = 4e-4               # Stage-II learning rate (`lr` is Stage-I's)
     presets: ClassVar[dict] = {
-        'tiny': dict(steps=4000, steps2=600, batch_size=32, lr=1e-3, lr2=1e-3, log_every=50, ckpt_every=500),
-        'demo': dict(steps=300, steps2=40, batch_size=32, lr=1e-3, lr2=1e-3, log_every=25, ckpt_every=0),
+        'tiny': dict(steps=6000, steps2=2000, batch_size=32, lr=1e-3, lr2=4e-4, log_every=50, ckpt_every=500),
+        'demo': dict(steps=300, steps2=40, batch_size=32, lr=1e-3, lr2=4e-4, log_every=25, ckpt_every=0),
         'smoke': dict(steps=4, steps2=3, batch_size=16, n_train=64, log_every=1, ckpt_every=0),
         'paper': dict(data='cub', text_encoder='char-cnn-rnn', size1=64, size2=256, z_dim=100, c_dim=128,
-                      compress_dim=128, gf1=1024, df1=64, gf2=128, df2=64, n_res=4, d_norm='batch', batch_size=64,
+                      compress_dim=128, gf1=1024, df1=64, gf2=128, df2=64, n_res=4, n_down2=2, d_norm='batch', d_project=False, batch_size=64,
                       steps=293 * 138, steps2=230 * 138, lr=2e-4, lr2=4e-4, sample_every=5 * 138,
                       ckpt_every=138, log_every=50),
     }
@@ -133,7 +135,8 @@ class MatchingDiscriminator(nn.Module):
     "Image → 4×4 features; ⊕ the compressed text replicated over 4×4; 1×1 conv + LeakyReLU; FC → one logit."
     def __init__(self, text_dim: int, compress_dim: int=128, ch: int=64, # channels of the first conv, doubled per conv
                  size: int=64, max_mult: int=8, # channels stop growing at ch·max_mult
-                 norm: str='batch'): # 'batch' (the paper's BatchNorm) or 'spectral' (spectral norm, no BatchNorm)
+                 norm: str='batch', # 'batch' (the paper's BatchNorm) or 'spectral' (spectral norm, no BatchNorm)
+                 project: bool=False): # add the projection term ⟨P φ_t, Σ_hw features⟩ to the logit (not in the paper)
         super().__init__()
         if norm not in ('batch', 'spectral'): raise T2IError(f"d_norm must be 'batch' or 'spectral', got {norm!r}")
         n = _n_doublings(4, size)
@@ -146,13 +149,16 @@ class MatchingDiscriminator(nn.Module):
         self.joint = nn.Sequential(_d_layer(nn.Conv2d(chans[-1] + compress_dim, chans[-1], 1, bias=False), norm),
                                    *_d_norm(chans[-1], norm), nn.LeakyReLU(0.2, True))
         self.logit = _d_layer(nn.Linear(chans[-1] * 16, 1), norm)
+        self.project = _d_layer(nn.Linear(text_dim, chans[-1], bias=False), norm) if project else None
 
     def forward(self, img: torch.Tensor, # (B,3,size,size) in [-1, 1]
                 emb: torch.Tensor): # (B, text_dim)
         "One real/fake-and-matching logit per image."
         f = self.features(img)                                          # (B, C, 4, 4)
         e = self.compress(emb)[:, :, None, None].expand(-1, -1, 4, 4)   # compressed φ_t, replicated spatially
-        return self.logit(self.joint(torch.cat([f, e], 1)).flatten(1)).squeeze(1)
+        logit = self.logit(self.joint(torch.cat([f, e], 1)).flatten(1)).squeeze(1)
+        if self.project is None: return logit
+        return logit + (self.project(emb) * f.sum((2, 3))).sum(1)          # + ⟨P φ_t, Σ_hw f⟩
 
 # %% ../nbs/50_stackgan.ipynb #81c78a1c
 class ResBlock(nn.Module):
@@ -164,20 +170,22 @@ class ResBlock(nn.Module):
     def forward(self, x): return F.relu(x + self.body(x))
 
 class StageIIGenerator(nn.Module):
-    "Stage-I image → 3 convs (÷4) ⊕ replicated ĉ → residual blocks → 4 up-sampling blocks → ×4 the input size."
+    "Stage-I image → 3×3 conv + stride-2 convs (÷4 in the paper) ⊕ replicated ĉ → residual blocks → up-sampling blocks → size_out."
     def __init__(self, text_dim: int, c_dim: int=128, ch: int=128, # channels of the first encoder conv
-                 n_res: int=4, size_in: int=64, size_out: int=256, ca: bool=True):
+                 n_res: int=4, size_in: int=64, size_out: int=256, ca: bool=True,
+                 n_down: int=2): # stride-2 convs of the image encoder, doubling the channels (the paper's 2: 64 → 16 px)
         super().__init__()
         self.ca = ConditioningAugmentation(text_dim, c_dim, sample=ca)
         self.size_in, self.size_out = size_in, size_out
-        self.encode = nn.Sequential(nn.Conv2d(3, ch, 3, padding=1), nn.ReLU(True),                               # size_in
-                                    nn.Conv2d(ch, 2 * ch, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ch), nn.ReLU(True),  # ÷2
-                                    nn.Conv2d(2 * ch, 4 * ch, 4, 2, 1, bias=False), nn.BatchNorm2d(4 * ch), nn.ReLU(True))  # ÷4
-        self.joint = nn.Sequential(nn.Conv2d(4 * ch + c_dim, 4 * ch, 3, padding=1, bias=False), nn.BatchNorm2d(4 * ch), nn.ReLU(True))
-        self.res = nn.Sequential(*[ResBlock(4 * ch) for _ in range(n_res)])
-        n = _n_doublings(size_in // 4, size_out)
-        self.ups = nn.Sequential(*[up_block(max(4 * ch // 2 ** i, 8), max(4 * ch // 2 ** (i + 1), 8)) for i in range(n)])
-        self.to_rgb = nn.Sequential(nn.Conv2d(max(4 * ch // 2 ** n, 8), 3, 3, padding=1), nn.Tanh())
+        enc = [nn.Conv2d(3, ch, 3, padding=1), nn.ReLU(True)]                                                      # size_in
+        for i in range(n_down):                                                                                    # ÷2 each
+            enc += [nn.Conv2d(ch * 2 ** i, ch * 2 ** (i + 1), 4, 2, 1, bias=False), nn.BatchNorm2d(ch * 2 ** (i + 1)), nn.ReLU(True)]
+        self.encode, w = nn.Sequential(*enc), ch * 2 ** n_down
+        self.joint = nn.Sequential(nn.Conv2d(w + c_dim, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(True))
+        self.res = nn.Sequential(*[ResBlock(w) for _ in range(n_res)])
+        n = _n_doublings(size_in // 2 ** n_down, size_out)
+        self.ups = nn.Sequential(*[up_block(max(w // 2 ** i, 8), max(w // 2 ** (i + 1), 8)) for i in range(n)])
+        self.to_rgb = nn.Sequential(nn.Conv2d(max(w // 2 ** n, 8), 3, 3, padding=1), nn.Tanh())
 
     def forward(self, low: torch.Tensor, # Stage-I images (B,3,size_in,size_in) in [-1, 1]
                 emb: torch.Tensor):
@@ -269,11 +277,11 @@ def to_unit(x: torch.Tensor) -> torch.Tensor: return ((x + 1) / 2).clamp(0, 1)  
 
 def stage1_models(cfg: StackGANConfig, text_dim: int) -> dict[str, nn.Module]:
     return {'gen': StageIGenerator(text_dim, cfg.c_dim, cfg.z_dim, cfg.gf1, cfg.size1, cfg.ca),
-            'disc': MatchingDiscriminator(text_dim, cfg.compress_dim, cfg.df1, cfg.size1, norm=cfg.d_norm)}
+            'disc': MatchingDiscriminator(text_dim, cfg.compress_dim, cfg.df1, cfg.size1, norm=cfg.d_norm, project=cfg.d_project)}
 
 def stage2_models(cfg: StackGANConfig, text_dim: int) -> dict[str, nn.Module]:
-    return {'gen': StageIIGenerator(text_dim, cfg.c_dim, cfg.gf2, cfg.n_res, cfg.size1, cfg.size2, cfg.ca),
-            'disc': MatchingDiscriminator(text_dim, cfg.compress_dim, cfg.df2, cfg.size2, norm=cfg.d_norm)}
+    return {'gen': StageIIGenerator(text_dim, cfg.c_dim, cfg.gf2, cfg.n_res, cfg.size1, cfg.size2, cfg.ca, cfg.n_down2),
+            'disc': MatchingDiscriminator(text_dim, cfg.compress_dim, cfg.df2, cfg.size2, norm=cfg.d_norm, project=cfg.d_project)}
 
 def adam_pair(models: dict, cfg: StackGANConfig) -> dict:
     "One Adam per network, lr = cfg.lr, betas (β1, 0.999); only parameters that require gradients."
@@ -395,23 +403,26 @@ def tiny_stackgan_path() -> Path:
     return WEIGHTS_DIR / 'stackgan_tiny.pt'
 
 def save_stackgan_weights(path: str|Path, cfg: StackGANConfig, stage1: nn.Module, stage2: nn.Module,
-                          stage1_no_ca: nn.Module|None=None, # the same Stage-I trained with CA off (the ablation)
+                          ablations: dict|None=None, # {name: (a Stage-I generator, the config changes it was trained with)}
                           **extra) -> Path: # plain facts to keep with the weights (training times, ...)
     "The generators of a trained StackGAN in half precision: a `stackgan` checkpoint that `generate_stackgan` reads."
     from t2ilab.train import save_checkpoint
     half = lambda m: half_state(m.state_dict())
-    models = {'stage1': half(stage1), 'gen': half(stage2), **({'stage1_no_ca': half(stage1_no_ca)} if stage1_no_ca else {})}
+    ablations = ablations or {}
+    models = {'stage1': half(stage1), 'gen': half(stage2), **{k: half(g) for k, (g, _) in ablations.items()}}
+    extra = {'text_dim': stage1.ca.fc.in_features, 'ablations': {k: changes for k, (_, changes) in ablations.items()}, **extra}
     return save_checkpoint(path, {'kind': 'stackgan', 'step': cfg.steps2, 'config': cfg.to_dict(), 'config_class': 'StackGANConfig',
-                                  'models': models, 'history': [], 'extra': {'text_dim': stage1.ca.fc.in_features, **extra}})
+                                  'models': models, 'history': [], 'extra': extra})
 
 def load_tiny_stackgan(path: str|Path|None=None # default: the shipped file
                       ) -> tuple[dict, StackGANConfig, dict]:
-    "Frozen generators {'stage1', 'gen' (Stage-II), 'stage1_no_ca'}, the config and the stored facts of a `save_stackgan_weights` file."
+    "Frozen generators {'stage1', 'gen' (Stage-II), and each ablation's Stage-I}, the config and the stored facts of a `save_stackgan_weights` file."
     path = Path(path or tiny_stackgan_path())
     state = load_checkpoint(path, kind='stackgan')
     cfg, text_dim = StackGANConfig.from_dict(state['config']), state['extra']['text_dim']
     models = {'stage1': stage1_models(cfg, text_dim)['gen'], 'gen': stage2_models(cfg, text_dim)['gen']}
-    if 'stage1_no_ca' in state['models']: models['stage1_no_ca'] = stage1_models(dataclasses.replace(cfg, ca=False), text_dim)['gen']
+    for name, changes in state['extra'].get('ablations', {}).items():
+        models[name] = stage1_models(dataclasses.replace(cfg, **changes), text_dim)['gen']
     load_models(models, state, path)
     return {k: freeze(m) for k, m in models.items()}, cfg, state['extra']
 
