@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #de8d3869
 from __future__ import annotations
-import os, sys, random, dataclasses, json, math, functools, importlib.util
+import os, sys, random, dataclasses, json, math, functools, importlib.util, tempfile
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
@@ -14,7 +14,7 @@ from PIL import Image
 
 # %% auto #0
 __all__ = ['IN_TEST', 'IN_COLAB', 'WEIGHTS_DIR', 'T2IError', 'get_device', 'seed_everything', 'Config', 'to_pil', 'from_pil',
-           'make_grid_image', 'save_images', 'show_images', 'atomic_write', 'write_json', 'half_state',
+           'make_grid_image', 'save_images', 'save_gif', 'show_images', 'atomic_write', 'write_json', 'half_state',
            'read_weights_file', 'frozen_from', 'load_cached', 'load_shipped']
 
 # %% ../nbs/00_core.ipynb #c8884ed4
@@ -116,6 +116,19 @@ def save_images(imgs: torch.Tensor, path: str|Path, nrow: int=8, scale: int=1) -
     os.replace(tmp, path)
     return path
 
+def save_gif(frames: list[Image.Image], # the frames, e.g. from make_grid_image
+             name: str, # file name, e.g. 'reverse.gif'
+             folder: str|Path|None=None, # default: beside the notebook; a temporary folder under nbdev_test
+             hold: int=0, # extra copies of the last frame, so the loop rests on the result
+             duration: int=120, # milliseconds per frame
+            ) -> Path:
+    "Write an animated GIF for the docs. Under `nbdev_test` it goes to a temporary folder: a test run must never rewrite a committed file."
+    if folder is None: folder = tempfile.mkdtemp(prefix='t2ilab-gif-') if os.environ.get('IN_TEST') else '.'
+    path = Path(folder)/name; tmp = path.with_name(path.name + '.tmp')
+    frames[0].save(tmp, format='GIF', save_all=True, append_images=list(frames[1:]) + [frames[-1]] * hold, duration=duration, loop=0)
+    os.replace(tmp, path)
+    return path
+
 # %% ../nbs/00_core.ipynb #5d66abba
 def show_images(imgs: torch.Tensor, # (B,C,H,W) in [0,1]
                 titles: Sequence[str]|None=None, # one per image, or None
@@ -126,7 +139,9 @@ def show_images(imgs: torch.Tensor, # (B,C,H,W) in [0,1]
     import matplotlib.pyplot as plt
     imgs = imgs.detach().float().cpu().clamp(0, 1)
     b = len(imgs); nrow = max(1, min(nrow, b)); ncol = math.ceil(b / nrow)
-    fig, axs = plt.subplots(ncol, nrow, figsize=(size * nrow, size * ncol * (1.25 if titles else 1)), squeeze=False)
+    lines = max((str(t).count('\n') + 1 for t in titles), default=0) if titles else 0   # room for wrapped titles
+    height = ncol * (size + 0.15 * lines + 0.05) + (0.3 if suptitle else 0)
+    fig, axs = plt.subplots(ncol, nrow, figsize=(size * nrow, height), squeeze=False, layout='constrained')
     for i, ax in enumerate(axs.flat):
         ax.axis('off')
         if i >= b: continue
@@ -134,7 +149,7 @@ def show_images(imgs: torch.Tensor, # (B,C,H,W) in [0,1]
         ax.imshow(im[0] if im.shape[0] == 1 else im.permute(1, 2, 0), cmap='gray' if im.shape[0] == 1 else None, vmin=0, vmax=1)
         if titles: ax.set_title(titles[i], fontsize=7)
     if suptitle: fig.suptitle(suptitle)
-    plt.tight_layout(); plt.show()
+    plt.show()
 
 # %% ../nbs/00_core.ipynb #832f2ebd
 def atomic_write(path: str|Path, data: bytes|str) -> Path:
