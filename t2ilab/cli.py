@@ -12,10 +12,10 @@ import torch
 from .core import Config, T2IError, get_device, seed_everything, save_images, write_json, atomic_write
 
 # %% auto #0
-__all__ = ['CHAPTERS', 'CHAPTER_MODULES', 'TOY_PROMPTS', 'TOY_COLOURS', 'TOY_CHAPTER', 'METRIC_COLUMNS', 'COMMANDS', 'Chapter',
-           'register_chapter', 'load_chapters', 'get_chapter', 'ToyConfig', 'ToyColours', 'toy_train', 'toy_generate',
-           'cmd_chapters', 'run_training', 'cmd_train', 'cmd_generate', 'cmd_evaluate', 'render_report', 'run_demo',
-           'cmd_demo', 'build_parser', 'main']
+__all__ = ['SHIPPED_PROMPTS', 'CHAPTERS', 'CHAPTER_MODULES', 'TOY_PROMPTS', 'TOY_COLOURS', 'TOY_CHAPTER', 'METRIC_COLUMNS',
+           'COMMANDS', 'Chapter', 'register_chapter', 'load_chapters', 'get_chapter', 'ToyConfig', 'ToyColours',
+           'toy_train', 'toy_generate', 'cmd_chapters', 'run_training', 'cmd_train', 'cmd_generate', 'cmd_evaluate',
+           'render_report', 'draw_shipped', 'run_demo', 'cmd_demo', 'build_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #b57ccdc1
 @dataclass
@@ -31,7 +31,13 @@ class Chapter:
     generate_args: list = field(default_factory=list)
     demo_preset: str = 'tiny'    # what `t2ilab demo` trains
     order: int = 0               # position in listings (the notebook number)
+    shipped: Callable[[], Path]|None = None   # the file of its `tiny` weights that ships with the course, if one does
+    shipped_prompts: tuple[str, ...] = ()     # what the demo report draws with them (default: SHIPPED_PROMPTS)
 
+_SHAPE_NAMES = ('circle', 'square', 'triangle', 'plus', 'star', 'diamond', 'ring', 'horizontal bar', 'vertical bar', 'cross')
+SHIPPED_PROMPTS = tuple(f'a large {c} {s} in the centre on a {b} background' for c, s, b in   # every shape and colour of the built-in data
+                        zip(('red', 'green', 'blue', 'yellow', 'magenta', 'cyan', 'orange', 'white') * 2, _SHAPE_NAMES + _SHAPE_NAMES[:6],
+                            ('black', 'grey', 'black', 'dark blue', 'black', 'dark green', 'grey', 'dark blue') * 2))
 CHAPTERS: dict[str, Chapter] = {}
 CHAPTER_MODULES = ('cvae', 'vqcgan', 'vae_ddpm', 'vqgan_clip', 'stackgan')  # modules that register chapters
 
@@ -190,17 +196,29 @@ def render_report(results: list[dict], out_dir: Path) -> str:
     for r in results:
         m = r.get('metrics', {})
         rows.append('<tr>' + ''.join(f'<td>{_fmt(v)}</td>' for v in [r['chapter'], r['preset'], r['status'], m.get('wall_s'), *[m.get(c) for c in cols]]) + '</tr>')
-        body = _img_tag(out_dir/r['chapter']/'samples.png') if r['status'] == 'ok' else f"<pre>{html.escape(r.get('error', ''))}</pre>"
+        body = (f"<p>This run ({html.escape(r['preset'])} preset):</p>" + _img_tag(out_dir/r['chapter']/'samples.png')
+                if r['status'] == 'ok' else f"<pre>{html.escape(r.get('error', ''))}</pre>")
+        if r.get('shipped'):
+            body += (f"<p>The weights trained at <code>tiny</code> that ship with the course (<code>{html.escape(r['shipped'])}</code>), "
+                     f"drawing {html.escape(', '.join(r['shipped_prompts']))} (in rows, left to right):</p>" + _img_tag(out_dir/r['chapter']/'shipped.png'))
         sections.append(f"<h2>{html.escape(r['chapter'])}: {html.escape(r['title'])}</h2>\n{body}")
     dev = html.escape(str(get_device()))
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>t2ilab demo report</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head>
 <body><h1>t2ilab demo report</h1>
 <p>Every chapter trained at its demo preset on the built-in data; measured on {dev} ({html.escape(platform.processor() or platform.machine())}), {time.strftime('%Y-%m-%d %H:%M')}.
-Caption accuracy is read by the course's oracle (rejects count as misses).</p>
+Caption accuracy is read by the course's oracle (rejects count as misses). Where a chapter's <code>tiny</code> weights
+ship with the course, its section also shows what they draw (the chapter's notebook measures them).</p>
 <table><tr>{head}</tr>{''.join(rows)}</table>
 {''.join(sections)}
 </body></html>"""
+
+def draw_shipped(ch: Chapter, path: Path) -> dict:
+    "Draw the chapter's prompts with the `tiny` weights that ship with it into `path`; say what was drawn with what."
+    prompts = list(ch.shipped_prompts or SHIPPED_PROMPTS)
+    imgs = ch.generate(ch.shipped(), prompts, seed=0)
+    save_images(imgs, path, nrow=8, scale=max(1, 128 // imgs.shape[-1]))
+    return {'shipped': ch.shipped().name, 'shipped_prompts': prompts}
 
 def run_demo(out: Path, only: list[str]|None=None) -> list[dict]:
     "Train every chapter at its demo preset into `out/<chapter>` and write `out/report.html`."
@@ -216,7 +234,8 @@ def run_demo(out: Path, only: list[str]|None=None) -> list[dict]:
             run_dir = out/cid
             if (run_dir/'checkpoint.pt').exists(): (run_dir/'checkpoint.pt').unlink()  # the demo always starts afresh
             m = run_training(ch, ch.demo_preset, run_dir)
-            results.append({'chapter': cid, 'title': ch.title, 'preset': ch.demo_preset, 'status': 'ok', 'metrics': m})
+            results.append({'chapter': cid, 'title': ch.title, 'preset': ch.demo_preset, 'status': 'ok', 'metrics': m,
+                            **(draw_shipped(ch, run_dir/'shipped.png') if ch.shipped else {})})
         except Exception as e:
             msg = str(e) if isinstance(e, T2IError) else traceback.format_exc(limit=3)
             print(f'{cid} failed: {msg}', file=sys.stderr)

@@ -471,4 +471,4 @@ from .cli import Chapter, register_chapter
 register_chapter(Chapter('stackgan', 'StackGAN: Stage-I and Stage-II with conditioning augmentation', StackGANConfig,
                          train_stackgan, generate_stackgan,
                          train_args=[(('--stage',), dict(type=int, default=0, help='1 or 2; 0 trains both in turn'))],
-                         demo_preset='demo', order=50))
+                         demo_preset='demo', order=50, shipped=tiny_stackgan_path))

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import Config, T2IError, get_device, seed_everything, save_images, WEIGHTS_DIR, half_state
-from .data import make_shapes, load_cifar10, load_fashion_mnist, ImageTextDataset, SHAPES, CIFAR10_CLASSES, FASHION_CLASSES
+from .data import make_shapes, load_cifar10, load_fashion_mnist, ImageTextDataset, SHAPES, SHAPE_WORDS, CIFAR10_CLASSES, FASHION_CLASSES
 from .train import Trainer, load_checkpoint, load_models
 
 # %% auto #0
@@ -500,4 +500,5 @@ _STEPS_ARG = [(('--steps',), dict(type=int, default=None, help='DDIM steps (defa
 register_chapter(Chapter('vae', "VAE of conv blocks, class-conditional (Eskilsson et al.)", VAEConfig, _cli_train('vae'), _cli_generate('vae'),
                          demo_preset='demo', order=30))
 register_chapter(Chapter('ddpm', 'Class-conditional DDPM with DDIM sampling (compared with the VAE)', DDPMConfig, _cli_train('ddpm'),
-                         _cli_generate('ddpm'), generate_args=_STEPS_ARG, demo_preset='demo', order=31))
+                         _cli_generate('ddpm'), generate_args=_STEPS_ARG, demo_preset='demo', order=31, shipped=tiny_ddpm_path,
+                         shipped_prompts=tuple(SHAPE_WORDS[s] for s in SHAPES + SHAPES[:6])))   # class-conditional: a prompt names a shape

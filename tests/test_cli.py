@@ -59,3 +59,17 @@ def test_demo_writes_report(tmp_path):
     r = t2ilab('demo', '--out', tmp_path/'demo', '--chapters', 'toy'); assert r.returncode == 0, r.stderr
     page = (tmp_path/'demo'/'report.html').read_text()
     assert 'data:image/png;base64' in page and '<table>' in page and 'toy' in page
+
+def test_shipped_weights_draw_in_the_report(tmp_path):
+    """Every chapter that ships `tiny` weights draws its report prompts with them: one image per prompt, and a
+    different image for a different prompt (a model that ignores its text would draw the same noise for all)."""
+    from t2ilab.cli import load_chapters, draw_shipped
+    from PIL import Image
+    shipping = {cid: ch for cid, ch in load_chapters().items() if ch.shipped}
+    assert {'vqcgan', 'ddpm', 'stackgan'} <= set(shipping)
+    for cid, ch in shipping.items():
+        assert ch.shipped().exists(), f'{cid}: {ch.shipped()} is missing'
+        r = draw_shipped(ch, tmp_path/f'{cid}.png')
+        imgs = ch.generate(ch.shipped(), r['shipped_prompts'][:2], seed=0)
+        assert len(r['shipped_prompts']) == 16 and Image.open(tmp_path/f'{cid}.png').size[0] > 8 * imgs.shape[-1]
+        assert (imgs[0] - imgs[1]).abs().mean() > 0.02, cid
