@@ -519,7 +519,7 @@ def generate_vqcgan(ckpt: Path, prompts: list[str], seed: int=0) -> torch.Tensor
 # %% ../nbs/20_vqcgan.ipynb #2d510aff
 from .cli import Chapter, register_chapter
 register_chapter(Chapter('vqcgan', 'VQ-CGAN: attention text encoder, quantised text codes, conditional DCGAN',
-                         VQCGANConfig, train_vqcgan, generate_vqcgan, demo_preset='demo', order=20))
+                         VQCGANConfig, train_vqcgan, generate_vqcgan, demo_preset='demo', order=20, shipped=tiny_weights_path))
 
 # %% ../nbs/20_vqcgan.ipynb #a2fd7e79
 @torch.no_grad()
