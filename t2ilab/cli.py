@@ -217,7 +217,7 @@ def draw_shipped(ch: Chapter, path: Path) -> dict:
     "Draw the chapter's prompts with the `tiny` weights that ship with it into `path`; say what was drawn with what."
     prompts = list(ch.shipped_prompts or SHIPPED_PROMPTS)
     imgs = ch.generate(ch.shipped(), prompts, seed=0)
-    save_images(imgs, path, nrow=8, scale=max(1, 128 // imgs.shape[-1]))
+    save_images(imgs, path, nrow=8, scale=max(1, 64 // imgs.shape[-1]))
     return {'shipped': ch.shipped().name, 'shipped_prompts': prompts}
 
 def run_demo(out: Path, only: list[str]|None=None) -> list[dict]:
